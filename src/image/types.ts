@@ -1,0 +1,95 @@
+/**
+ * The image model shared by every transport: an Image is a manifest's worth of metadata
+ * plus layers whose bytes are opened lazily, so nothing is read until the merge asks for it.
+ * Modelled on go-containerregistry's v1.Image / v1.Layer, reduced to what flattening needs.
+ */
+import type { Readable } from 'node:stream';
+
+/** os/arch[/variant], as in an OCI index's platform field. */
+export interface Platform {
+  os: string;
+  architecture: string;
+  variant?: string;
+}
+
+/** An OCI content descriptor. */
+export interface Descriptor {
+  mediaType: string;
+  digest: string; // "sha256:<hex>"
+  size: number;
+  annotations?: Record<string, string>;
+  platform?: Platform;
+}
+
+/** One layer blob as stored (plain tar, gzip or zstd — the reader detects which). */
+export interface Layer {
+  /** Digest of the stored blob, when the source knows it ("sha256:<hex>"). */
+  readonly digest?: string;
+  /** The media type the source declared, or undefined (docker-archive has none). */
+  readonly mediaType?: string;
+  /** Stored size in bytes, when known. */
+  readonly size?: number;
+  /** The uncompressed digest from the config's rootfs.diff_ids. */
+  readonly diffId: string;
+  /** Open the stored bytes from the start; may be called more than once. */
+  open(): Promise<Readable>;
+}
+
+/** The parsed image config (Docker or OCI); unknown fields are kept as they are. */
+export interface ImageConfig {
+  architecture?: string;
+  os?: string;
+  variant?: string;
+  created?: string;
+  config?: Record<string, unknown>;
+  rootfs: { type: string; diff_ids: string[] };
+  history?: HistoryEntry[];
+  [key: string]: unknown;
+}
+
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** An image read from a source: its config, its layers bottom-first, and the names it had. */
+export interface Image {
+  readonly config: ImageConfig;
+  /** Layers bottom (base) first; length equals config.rootfs.diff_ids.length. */
+  readonly layers: readonly Layer[];
+  /** Names the source gave the image: "repo:tag" for docker-archive, ref names for OCI. */
+  readonly tags: readonly string[];
+  /** Where it came from, for messages ("docker-archive:/x.tar image 2"). */
+  readonly origin: string;
+}
+
+/** How a layer's bytes are compressed. */
+export type Compression = 'none' | 'gzip' | 'zstd';
+
+/**
+ * A layer of an output image. A `new` layer is an uncompressed tar stream that can be opened
+ * once; the sink compresses it as asked and learns its digests while writing. A `copy` layer is
+ * a source layer kept as it is (--keep-base): its stored bytes are copied without re-encoding.
+ */
+export type OutputLayer =
+  | { readonly kind: 'new'; open(): Promise<Readable> }
+  | { readonly kind: 'copy'; readonly layer: Layer };
+
+/** What a sink writes: an edited config (rootfs.diff_ids filled in by the sink), layers, names. */
+export interface OutputImage {
+  /** Config with every field except rootfs.diff_ids final; the sink sets diff_ids. */
+  readonly config: ImageConfig;
+  readonly layers: readonly OutputLayer[];
+  readonly tags: readonly string[];
+}
+
+/** What a sink reports after writing. */
+export interface WriteResult {
+  manifestDigest: string;
+  configDigest: string;
+  layers: { digest: string; diffId: string; size: number; mediaType: string }[];
+  bytesWritten: number;
+}

@@ -1,0 +1,181 @@
+/**
+ * The merge planner: decides, for every entry of every layer, whether it is in the flat layer.
+ * Pure — it sees entry metadata only (path, type, link target), never bytes or files — so every
+ * whiteout and hardlink rule can be unit-tested in memory.
+ *
+ * Layers are visited top-down (highest first). An entry is kept when nothing above hides it, so
+ * the flat layer streams out in one pass per layer; a layer's own whiteouts and replacements are
+ * recorded only when the layer ends, which is how a whiteout acts on lower layers alone,
+ * wherever it stands in its tar.
+ */
+import { LayerflatError } from '../errors.js';
+import { displayPath, type EntryType } from '../tar/entry.js';
+import { HardlinkGroups, type LayerEpilogue } from './hardlinks.js';
+import {
+  EMITTED,
+  EMITTED_BELOW,
+  EMITTED_DIR,
+  IMPLIED,
+  OPAQUE,
+  PathState,
+  PRESENT,
+  SEALED,
+  type HiddenReason,
+} from './path-state.js';
+import { classifyWhiteout } from './whiteout.js';
+
+/** The metadata the planner needs of an entry. */
+export interface PlanEntry {
+  path: string;
+  type: EntryType;
+  linkname: string;
+}
+
+export type DropReason = HiddenReason | 'whiteout-marker' | 'storage-metadata';
+
+/** The verdict on one entry, given in stream order. */
+export type Decision =
+  | { action: 'keep'; linkname?: string } // copy it; a set linkname re-points a hardlink
+  | { action: 'drop'; reason: DropReason }
+  | { action: 'defer' } // a hardlink whose content name is settled when the layer ends
+  | { action: 'defer-to-end' }; // a hardlink into a lower layer, written after every layer
+
+export type { LayerEpilogue } from './hardlinks.js';
+
+/** Tracks one layer's pending work so `endLayer` can apply it. */
+interface LayerScratch {
+  index: number;
+  where: string;
+  changes: { path: string; type: EntryType }[];
+  whiteouts: string[];
+  opaques: string[];
+  kept: { path: string; type: EntryType }[];
+  links: HardlinkGroups;
+}
+
+/** A hardlink into a lower layer, waiting for its target to be written. */
+interface CrossLayerLink {
+  key: number;
+  layer: number;
+  path: string;
+  target: string;
+  where: string;
+}
+
+export class MergePlanner {
+  readonly state = new PathState();
+  private layer: LayerScratch | undefined;
+  private readonly crossLinks: CrossLayerLink[] = [];
+  /** Layer index that emitted each path's entry, for cross-layer hardlink checks. */
+  private readonly emittedFrom = new Map<string, number>();
+
+  /** Begin a layer; layers must come highest first. `where` names it in messages. */
+  startLayer(index: number, where: string): void {
+    if (this.layer) throw new Error('startLayer before endLayer');
+    this.layer = { index, where, changes: [], whiteouts: [], opaques: [], kept: [], links: new HardlinkGroups() };
+  }
+
+  /**
+   * Decide one entry. `ordinal` is its position in the layer's tar (0-based); deferred entries
+   * are identified by it in the layer's epilogue. `key` identifies a defer-to-end link in `finish`.
+   */
+  visit(entry: PlanEntry, ordinal: number, key = ordinal): Decision {
+    const layer = this.current();
+    const wh = classifyWhiteout(entry.path, layer.where);
+    if (wh.kind === 'whiteout') return layer.whiteouts.push(wh.target), drop('whiteout-marker');
+    if (wh.kind === 'opaque') return layer.opaques.push(wh.dir), drop('whiteout-marker');
+    if (wh.kind === 'aufs-meta') return drop('storage-metadata');
+
+    layer.changes.push({ path: entry.path, type: entry.type });
+    const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
+    if (entry.type !== 'hardlink') {
+      layer.links.addContent(entry.path, ordinal, entry.type, hidden === undefined);
+      if (hidden) return drop(hidden);
+      this.markEmitted(entry.path, entry.type);
+      return { action: 'keep' };
+    }
+    return this.visitHardlink(layer, entry, ordinal, key, hidden);
+  }
+
+  private visitHardlink(
+    layer: LayerScratch,
+    entry: PlanEntry,
+    ordinal: number,
+    key: number,
+    hidden: HiddenReason | undefined,
+  ): Decision {
+    const group = layer.links.join(entry.path, entry.linkname);
+    if (hidden) return drop(hidden);
+    if (!group) {
+      // Engines write both names of a file into the same layer; a link into a lower layer is
+      // only safe if the target is still the file it was, which we learn once all layers ran.
+      if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw crossLayerChanged(layer.where, entry);
+      this.crossLinks.push({ key, layer: layer.index, path: entry.path, target: entry.linkname, where: layer.where });
+      this.markEmitted(entry.path, entry.type);
+      return { action: 'defer-to-end' };
+    }
+    this.markEmitted(entry.path, entry.type);
+    if (group.emittedAs === undefined) return layer.links.defer(group, ordinal, entry.path), { action: 'defer' };
+    return group.emittedAs === entry.linkname ? { action: 'keep' } : { action: 'keep', linkname: group.emittedAs };
+  }
+
+  /**
+   * End the current layer: apply its whiteouts, opaque markers and replacements to what lower
+   * layers will see, and say which deferred hardlinks to write now and under which names.
+   */
+  endLayer(): LayerEpilogue {
+    const layer = this.current();
+    for (const c of layer.changes) {
+      this.state.set(c.path, c.type === 'dir' ? PRESENT : PRESENT | SEALED);
+      this.state.markAncestors(c.path, IMPLIED);
+    }
+    for (const t of layer.whiteouts) this.state.set(t, SEALED);
+    for (const d of layer.opaques) this.state.set(d, OPAQUE);
+    for (const k of layer.kept) {
+      this.state.set(k.path, k.type === 'dir' ? EMITTED | EMITTED_DIR : EMITTED);
+      this.state.markAncestors(k.path, EMITTED_BELOW);
+    }
+    this.layer = undefined;
+    return layer.links.epilogue();
+  }
+
+  /**
+   * After the last layer: the keys of the cross-layer hardlinks to write now (their targets are
+   * in the output, unchanged). Throws UNSUPPORTED for one whose target a later layer changed.
+   */
+  finish(): number[] {
+    if (this.layer) throw new Error('finish before endLayer');
+    return this.crossLinks.map((l) => {
+      const from = this.emittedFrom.get(l.target);
+      const f = this.state.get(l.target);
+      if (from === undefined || from >= l.layer || f & EMITTED_DIR || !(f & EMITTED)) {
+        throw crossLayerChanged(l.where, { path: l.path, linkname: l.target });
+      }
+      return l.key;
+    });
+  }
+
+  /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */
+  private markEmitted(path: string, type: EntryType): void {
+    const layer = this.current();
+    layer.kept.push({ path, type });
+    if (!this.emittedFrom.has(path)) this.emittedFrom.set(path, layer.index);
+  }
+
+  private current(): LayerScratch {
+    if (!this.layer) throw new Error('visit outside startLayer/endLayer');
+    return this.layer;
+  }
+}
+
+function drop(reason: DropReason): Decision {
+  return { action: 'drop', reason };
+}
+
+function crossLayerChanged(where: string, e: { path: string; linkname: string }): LayerflatError {
+  return new LayerflatError(
+    'UNSUPPORTED',
+    `${where}: hardlink "${displayPath(e.path)}" points to "${displayPath(e.linkname)}" outside its layer, ` +
+      'and that target is not the same file in the flat image',
+  );
+}

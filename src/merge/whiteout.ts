@@ -1,0 +1,61 @@
+/**
+ * The OCI whiteout naming rules (image-spec layer.md), as pure functions over entry paths.
+ * A whiteout is recognised by its base name alone, and acts on a path — never through a symlink.
+ */
+import { LayerflatError } from '../errors.js';
+import { displayPath } from '../tar/entry.js';
+
+export const WHITEOUT_PREFIX = '.wh.';
+export const OPAQUE_MARKER = '.wh..wh..opq';
+/** AUFS metadata (".wh..wh.plnk", ".wh..wh.aufs"): Docker skips these, and so do we. */
+const AUFS_META_PREFIX = '.wh..wh.';
+
+/** What an entry's name says about it. `target` is the path it acts on. */
+export type WhiteoutKind =
+  | { kind: 'none' }
+  | { kind: 'whiteout'; target: string } // remove `target` and its subtree in lower layers
+  | { kind: 'opaque'; dir: string } // hide all lower-layer children of `dir`
+  | { kind: 'aufs-meta' }; // storage metadata with no effect on the filesystem
+
+/** Split a normalised path into its parent ("" for top level) and base name. */
+export function splitPath(path: string): { parent: string; base: string } {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? { parent: '', base: path } : { parent: path.slice(0, slash), base: path.slice(slash + 1) };
+}
+
+/** Join a parent ("" = root) and a name. */
+export function joinPath(parent: string, name: string): string {
+  return parent === '' ? name : `${parent}/${name}`;
+}
+
+/**
+ * Classify a path by its base name. Throws BAD_PATH for a bare ".wh." (it names nothing), so a
+ * malformed layer fails loudly instead of deleting something by accident.
+ */
+export function classifyWhiteout(path: string, where: string): WhiteoutKind {
+  const { parent, base } = splitPath(path);
+  if (!base.startsWith(WHITEOUT_PREFIX)) return { kind: 'none' };
+  if (base === OPAQUE_MARKER) return { kind: 'opaque', dir: parent };
+  if (base.startsWith(AUFS_META_PREFIX)) return { kind: 'aufs-meta' };
+  const name = base.slice(WHITEOUT_PREFIX.length);
+  if (name === '' || name === '.' || name === '..') {
+    throw new LayerflatError('BAD_PATH', `${where}: invalid whiteout "${displayPath(path)}" names nothing`);
+  }
+  return { kind: 'whiteout', target: joinPath(parent, name) };
+}
+
+/** The strict ancestors of a path, root ("") first: "a/b/c" → ["", "a", "a/b"]. */
+export function ancestorsOf(path: string): string[] {
+  if (path === '') return [];
+  const out = [''];
+  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
+  return out;
+}
+
+/**
+ * Overlay storage keeps opaque dirs and redirects as `trusted.overlay.*` (rootless:
+ * `user.overlay.*`) xattrs; they are artefacts of one host's storage and must not leak into a layer.
+ */
+export function isStorageArtefactXattr(key: string): boolean {
+  return key.startsWith('trusted.overlay.') || key.startsWith('user.overlay.');
+}
