@@ -1,0 +1,18 @@
+/**
+ * Exit codes, as a pure function of how a command ended (docs/errors.md lists them):
+ * 0 done; 1 the images differ (verify); 2 bad input or usage — a LayerflatError; 70 a bug.
+ */
+import { LayerflatError } from '../index.js';
+
+export const EXIT_OK = 0;
+export const EXIT_DIFFERENT = 1;
+export const EXIT_BAD_INPUT = 2;
+export const EXIT_INTERNAL = 70;
+
+export function exitCodeFor(outcome: { error?: unknown; different?: boolean }): number {
+  if (outcome.error === undefined) return outcome.different ? EXIT_DIFFERENT : EXIT_OK;
+  if (outcome.error instanceof LayerflatError) {
+    return outcome.error.code === 'VERIFY_FAILED' ? EXIT_DIFFERENT : EXIT_BAD_INPUT;
+  }
+  return EXIT_INTERNAL;
+}

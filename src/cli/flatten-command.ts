@@ -1,0 +1,87 @@
+/** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { flatten, LayerflatError, type FlattenResult } from '../index.js';
+import { humanBytes, humanSeconds } from './format.js';
+import { progressPrinter } from './progress.js';
+
+interface FlattenFlags {
+  tag: string[];
+  compress?: 'none' | 'gzip' | 'zstd';
+  keepBase?: number;
+  fromLayer?: string;
+  platform?: string;
+  force?: boolean;
+  tmpDir?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
+  return new Command('flatten')
+    .description('flatten an image into one layer, keeping its config, history and tags')
+    .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
+    .argument('[dest]', 'same forms; a bare PATH or - (stdout) is a docker-archive (default: -)')
+    .option('-t, --tag <name>', 'name the output image (repeatable; default: the source\'s names)', collect, [])
+    .addOption(
+      new Option('--compress <algo>', 'compression of the new layer (default: none for docker-archive, gzip for OCI)').choices([
+        'none',
+        'gzip',
+        'zstd',
+      ]),
+    )
+    .option('--keep-base <n>', 'keep the bottom N layers as they are and squash the rest', nonNegativeInt)
+    .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
+    .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index (default: this host\'s)')
+    .option('--force', 'replace an existing DEST, once the new output is complete')
+    .option('--tmp-dir <dir>', 'where to spool stdin / stdout archives (default: $TMPDIR)')
+    .option('--json', 'print a machine-readable summary')
+    .option('-q, --quiet', 'print nothing on success')
+    .action((source: string, dest: string | undefined, flags: FlattenFlags) => run(() => flattenAction(source, dest, flags)));
+}
+
+async function flattenAction(source: string, dest: string | undefined, flags: FlattenFlags): Promise<void> {
+  const target = dest ?? '-';
+  if (target === '-' && process.stdout.isTTY) {
+    throw new LayerflatError('USAGE', 'refusing to write an image archive to a terminal: give DEST, or redirect stdout');
+  }
+  const progress = progressPrinter();
+  const result = await flatten({
+    source,
+    dest: target,
+    compression: flags.compress,
+    tags: flags.tag,
+    keepBase: flags.keepBase,
+    fromLayer: flags.fromLayer,
+    platform: flags.platform,
+    force: flags.force,
+    tmpDir: flags.tmpDir,
+    onProgress: flags.quiet || flags.json ? undefined : progress,
+  }).finally(() => progress.done());
+  // The archive may be on stdout; the report must then go to stderr.
+  const out = target === '-' ? process.stderr : process.stdout;
+  if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);
+  else if (!flags.quiet) out.write(summary(result));
+}
+
+/** Two or three lines a sysadmin reads after a run. */
+export function summary(r: FlattenResult): string {
+  const dropped = Object.entries(r.entries.dropped)
+    .map(([why, n]) => `${n} ${why}`)
+    .join(', ');
+  const kept = r.keptBase > 0 ? ` (bottom ${r.keptBase} kept as they were)` : '';
+  const lines = [
+    `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ${r.entries.kept} entries kept, ${Object.values(r.entries.dropped).reduce((a, b) => a + (b ?? 0), 0)} dropped${dropped ? ` (${dropped})` : ''}`,
+    `read ${humanBytes(r.bytes.tarIn)} of layer tars, wrote ${humanBytes(r.bytes.written)} in ${humanSeconds(r.seconds)}`,
+    `${r.dest === '-' ? 'stdout' : r.dest}: ${r.configDigest}${r.tags.length ? ` ${r.tags.join(' ')}` : ''}`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+}

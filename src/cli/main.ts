@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/** The layerflat command line: one subcommand per file, errors as one line and an exit code. */
+import { Command } from 'commander';
+import { VERSION } from '../index.js';
+import { exitCodeFor } from './exit-code.js';
+import { flattenCommand } from './flatten-command.js';
+import { formatError } from './format.js';
+
+/** Run one command's work, turning its outcome into a message and process.exitCode. */
+async function run(work: () => Promise<void>): Promise<void> {
+  try {
+    await work();
+    process.exitCode = exitCodeFor({});
+  } catch (error) {
+    process.stderr.write(`${formatError(error)}\n`);
+    process.exitCode = exitCodeFor({ error });
+  }
+}
+
+const program = new Command('layerflat')
+  .description('Flatten Docker and OCI container images into one exact layer, keeping their metadata')
+  .version(VERSION)
+  .addCommand(flattenCommand(run));
+
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2); // usage errors share the bad-input code
+});
+await program.parseAsync(process.argv);

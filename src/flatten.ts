@@ -1,0 +1,190 @@
+/**
+ * The flatten use case: open the source image, merge its layers (or the ones above a kept base)
+ * into one, and hand the result to the sink — which writes under a temporary name and renames
+ * only when the output is complete (and, with --verify, checked).
+ */
+import { Readable } from 'node:stream';
+import { LayerflatError } from './errors.js';
+import { flatConfig } from './image/flat-config.js';
+import { parsePlatform } from './image/platform.js';
+import type { Compression, Image, OutputImage, WriteResult } from './image/types.js';
+import { layerTar, shortDigest, type LayerReadStats } from './layer-entries.js';
+import { mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.js';
+import { openSource, sinkFor } from './transports/index.js';
+import { parseReference } from './transports/reference.js';
+import type { ImageReference } from './transports/types.js';
+import { VERSION } from './version.js';
+
+export interface FlattenOptions {
+  /** Source reference: "docker-archive:PATH[:REF]", "oci:DIR[:REF]", "oci-archive:…", a path or "-". */
+  source: string;
+  /** Destination reference; default: a docker-archive on stdout ("-"). */
+  dest?: string;
+  /** Compression of the new layer; default: the destination format's own default. */
+  compression?: Compression;
+  /** Names for the output; default: the source's. */
+  tags?: string[];
+  /** Keep this many bottom layers as they are and squash the rest. */
+  keepBase?: number;
+  /** Squash from this layer up: a 0-based index, or a digest (diff_id or blob digest, prefix ok). */
+  fromLayer?: string;
+  /** "os/arch[/variant]" to pick from a multi-platform index; default: the host's. */
+  platform?: string;
+  /** Replace an existing destination (only once the new one is complete). */
+  force?: boolean;
+  /** Where to spool stdin / stdout archives; default: the OS temp dir. */
+  tmpDir?: string;
+  /** Called before the output is renamed into place; throw to abort (used by --verify). */
+  beforeCommit?: (staged: ImageReference, source: ImageReference) => Promise<void>;
+  /** Progress: called as layers start and bytes flow. */
+  onProgress?: (p: FlattenProgress) => void;
+}
+
+export interface FlattenProgress {
+  layer: number; // 1-based layer being read, counting from the top
+  layers: number;
+  tarBytesIn: number;
+  bytesOut: number;
+}
+
+export interface FlattenResult {
+  source: string;
+  dest: string;
+  layersIn: number;
+  layersOut: number;
+  keptBase: number;
+  entries: { in: number; kept: number; dropped: Partial<Record<string, number>>; hardlinksRehomed: number; whiteoutsWritten: number };
+  bytes: { tarIn: number; tarOut: number; written: number };
+  layerPasses: number;
+  manifestDigest: string;
+  configDigest: string;
+  layers: WriteResult['layers'];
+  tags: string[];
+  seconds: number;
+}
+
+/** Flatten one image. Throws LayerflatError; on any error nothing is left at the destination. */
+export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
+  const started = process.hrtime.bigint();
+  const sourceRef = parseReference(options.source, 'source');
+  const destRef = parseReference(options.dest ?? '-', 'dest');
+  const platform = options.platform ? parsePlatform(options.platform) : undefined;
+  const opened = await openSource(sourceRef, { platform, tmpDir: options.tmpDir });
+  try {
+    const { image } = opened;
+    const keep = keepCount(image, options);
+    const layers = image.layers.map((l, i) => layerTar(l, `layer ${i + 1}/${image.layers.length} (${shortDigest(l.diffId)}) of ${image.origin}`));
+    const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
+    const progress = new Progress(options.onProgress, layers);
+    const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
+    const output: OutputImage = {
+      config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
+      layers: [
+        ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
+        { kind: 'new' as const, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
+      ],
+      tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
+    };
+    const sink = sinkFor(destRef);
+    const written = await sink.write(destRef, output, {
+      compression: options.compression ?? sink.defaultCompression,
+      force: options.force ?? false,
+      tmpDir: options.tmpDir,
+      beforeCommit: options.beforeCommit ? (staged) => options.beforeCommit!(staged, sourceRef) : undefined,
+    });
+    return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, started);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** How many bottom layers --keep-base / --from-layer keep; at least one layer must be squashed. */
+function keepCount(image: Image, o: FlattenOptions): number {
+  const n = image.layers.length;
+  if (n === 0) throw new LayerflatError('BAD_MANIFEST', `${image.origin}: the image has no layers`);
+  if (o.keepBase !== undefined && o.fromLayer !== undefined) {
+    throw new LayerflatError('USAGE', '--keep-base and --from-layer say the same thing; give one');
+  }
+  let keep = o.keepBase ?? 0;
+  if (o.fromLayer !== undefined) keep = layerIndex(image, o.fromLayer);
+  if (!Number.isInteger(keep) || keep < 0 || keep >= n) {
+    throw new LayerflatError('USAGE', `cannot keep ${keep} of ${n} layers: at least one layer must remain to squash`);
+  }
+  return keep;
+}
+
+function layerIndex(image: Image, spec: string): number {
+  if (/^\d+$/.test(spec)) return Number(spec);
+  const want = spec.includes(':') ? spec : `sha256:${spec}`;
+  const hits = image.layers.flatMap((l, i) => ([l.diffId, l.digest].some((d) => d?.startsWith(want)) ? [i] : []));
+  const unique = [...new Set(hits)];
+  if (unique.length === 1) return unique[0]!;
+  const list = image.layers.map((l, i) => `  ${i}: ${l.diffId}`).join('\n');
+  const why = unique.length === 0 ? 'matches no layer' : 'matches several layers';
+  throw new LayerflatError('USAGE', `--from-layer ${spec} ${why}; the layers are:\n${list}`);
+}
+
+/** Turns layer starts and output bytes into FlattenProgress calls, at most every 8 MiB. */
+class Progress {
+  private layer = 0;
+
+  constructor(
+    private readonly callback: ((p: FlattenProgress) => void) | undefined,
+    private readonly layers: readonly { stats: LayerReadStats }[],
+  ) {}
+
+  layerStarted(index: number): void {
+    this.layer = this.layers.length - index;
+    this.report(0);
+  }
+
+  async *watch(stream: AsyncIterable<Buffer>, stats: MergeStats): AsyncGenerator<Buffer> {
+    let next = 0;
+    for await (const chunk of stream) {
+      yield chunk;
+      if (this.callback && stats.bytesOut >= next) {
+        next = stats.bytesOut + (8 << 20);
+        this.report(stats.bytesOut);
+      }
+    }
+  }
+
+  private report(bytesOut: number): void {
+    if (!this.callback) return;
+    const tarBytesIn = this.layers.reduce((s, l) => s + l.stats.tarBytes, 0);
+    this.callback({ layer: this.layer, layers: this.layers.length, tarBytesIn, bytesOut });
+  }
+}
+
+function result(
+  o: FlattenOptions,
+  image: Image,
+  keep: number,
+  stats: MergeStats,
+  layerStats: LayerReadStats[],
+  written: WriteResult,
+  tags: readonly string[],
+  started: bigint,
+): FlattenResult {
+  return {
+    source: o.source,
+    dest: o.dest ?? '-',
+    layersIn: image.layers.length,
+    layersOut: keep + 1,
+    keptBase: keep,
+    entries: {
+      in: stats.entriesIn,
+      kept: stats.entriesKept,
+      dropped: stats.dropped,
+      hardlinksRehomed: stats.hardlinksRehomed,
+      whiteoutsWritten: stats.whiteoutsWritten,
+    },
+    bytes: { tarIn: layerStats.reduce((s, l) => s + l.tarBytes, 0), tarOut: stats.bytesOut, written: written.bytesWritten },
+    layerPasses: layerStats.reduce((s, l) => s + l.passes, 0),
+    manifestDigest: written.manifestDigest,
+    configDigest: written.configDigest,
+    layers: written.layers,
+    tags: [...tags],
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}

@@ -1,0 +1,120 @@
+import { describe, expect, it } from 'vitest';
+import { mergeLayers, scanLayers, type LayerTar } from '../../src/merge/merge-stream.js';
+import { readTar } from '../../src/tar/reader.js';
+import { FsTree } from '../../src/verify/fs-tree.js';
+import { randomLayers } from '../helpers/random-layers.js';
+import { rechunk } from '../helpers/rechunk.js';
+import { buildTar, collectTar, type EntrySpec } from '../helpers/tar-builder.js';
+
+/** A layer held in memory, read in random chunk sizes; counts how often it is opened. */
+function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { passes: number } {
+  const bytes = buildTar(specs);
+  const layer = {
+    where,
+    passes: 0,
+    entries: () => {
+      layer.passes++;
+      return readTar(rechunk(bytes, 'random', layer.passes), { where });
+    },
+  };
+  return layer;
+}
+
+async function flat(layers: LayerTar[], base?: LayerTar[]) {
+  const merged = mergeLayers(layers, { base: base ? await scanLayers(base) : undefined });
+  const chunks: Buffer[] = [];
+  for await (const c of merged.stream) chunks.push(Buffer.from(c));
+  const bytes = Buffer.concat(chunks);
+  expect(bytes.length % 512).toBe(0);
+  expect(merged.stats.bytesOut).toBe(bytes.length);
+  return { entries: await collectTar(bytes), stats: merged.stats, bytes };
+}
+
+const CAP_SETFCAP = Buffer.from('0100000200010080000000000000000000000000', 'hex'); // has 0x80 and NULs
+
+describe('mergeLayers: bytes', () => {
+  it('copies kept header blocks verbatim, binary capability xattr included', async () => {
+    const spec: EntrySpec = { path: 'usr/bin/ping', content: 'ELF', mode: 0o4755, uid: 0, xattrs: { 'security.capability': CAP_SETFCAP } };
+    const input = await collectTar(buildTar([spec]));
+    const { entries } = await flat([memLayer([spec])]);
+    expect(entries[0]!.entry.header.equals(input[0]!.entry.header)).toBe(true);
+    expect(entries[0]!.entry.xattrs.get('security.capability')).toEqual(CAP_SETFCAP);
+    expect(entries[0]!.data.toString()).toBe('ELF');
+  });
+
+  it('drops overlay storage xattrs and keeps the others', async () => {
+    const { entries } = await flat([
+      memLayer([{ path: 'd/', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.origin': 'x', 'user.keep': Buffer.from([0x80, 0]) } }]),
+    ]);
+    expect([...entries[0]!.entry.xattrs.keys()]).toEqual(['user.keep']);
+    expect(entries[0]!.entry.xattrs.get('user.keep')).toEqual(Buffer.from([0x80, 0]));
+  });
+
+  it('gives a link the content of its own layer when a later layer overwrites the target', async () => {
+    const lower = memLayer([{ path: 'a', content: 'old content' }, { path: 'b', type: 'hardlink', linkname: 'a' }]);
+    const upper = memLayer([{ path: 'a', content: 'new' }]);
+    const { entries, stats } = await flat([lower, upper]);
+    const byPath = new Map(entries.map((e) => [e.entry.path, e]));
+    expect(byPath.get('a')!.data.toString()).toBe('new');
+    expect(byPath.get('b')!.entry.type).toBe('file');
+    expect(byPath.get('b')!.data.toString()).toBe('old content');
+    expect(stats.hardlinksRehomed).toBe(1);
+    expect(lower.passes).toBe(2); // read again only to fetch the content
+    expect(upper.passes).toBe(1);
+  });
+
+  it('reads every layer once when no hardlink needs re-homing', async () => {
+    const layers = [memLayer([{ path: 'a', content: '1' }, { path: 'b', type: 'hardlink', linkname: 'a' }]), memLayer([{ path: 'c', content: '2' }])];
+    await flat(layers);
+    expect(layers.map((l) => l.passes)).toEqual([1, 1]);
+  });
+
+  it('writes only the whiteouts the kept base still needs', async () => {
+    const base = [memLayer([{ path: 'etc/' }, { path: 'etc/secret', content: 's' }, { path: 'tmp/' }])];
+    const squashed = [memLayer([{ path: 'etc/.wh.secret' }, { path: 'tmp/.wh.gone' }]), memLayer([{ path: 'x', content: 'x' }])];
+    const { entries, stats } = await flat(squashed, base);
+    expect(entries.map((e) => e.entry.path)).toEqual(['x', 'etc/.wh.secret']);
+    expect(stats.whiteoutsWritten).toBe(1);
+  });
+});
+
+describe('mergeLayers: equals an engine, through real tar bytes', () => {
+  it('matches bottom-up application on 1500 random images', async () => {
+    for (let seed = 1; seed <= 1500; seed++) {
+      const specs = randomLayers(seed);
+      const tars = specs.map((layer, l) =>
+        layer.map((e, o): EntrySpec => ({
+          path: e.type === 'dir' ? `${e.path}/` : e.path,
+          type: e.type,
+          linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
+          content: e.type === 'file' && !e.path.includes('.wh.') ? `content ${l}:${o}` : undefined,
+        })),
+      );
+      const expected = await view(tars.map((t) => memLayer(t)));
+      const { bytes } = await flat(tars.map((t, i) => memLayer(t, `layer ${i}`)));
+      const actual = await view([{ where: 'flat', entries: () => readTar(rechunk(bytes, 4096)) }]);
+      if (JSON.stringify(actual) !== JSON.stringify(expected)) console.error(`seed ${seed}`, JSON.stringify(specs));
+      expect(actual).toEqual(expected);
+    }
+  });
+});
+
+/** Apply layers bottom-up as an engine would; describe each path by type and content. */
+async function view(layers: LayerTar[]): Promise<string[]> {
+  const tree = new FsTree<string>();
+  for (let i = 0; i < layers.length; i++) {
+    tree.startLayer(i);
+    for await (const item of layers[i]!.entries()) {
+      const chunks: Buffer[] = [];
+      for await (const c of item.body()) chunks.push(Buffer.from(c));
+      const e = item.entry;
+      const value = `${e.type === 'hardlink' ? 'file' : e.type}:${Buffer.concat(chunks).toString()}${e.type === 'symlink' ? `->${e.linkname}` : ''}`;
+      tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value }, layers[i]!.where);
+    }
+    tree.endLayer();
+  }
+  const lines: [string, string | undefined][] = [...tree.walk()].map(([p, n]) => [p, n.value]);
+  const valued = lines.filter(([, v]) => v !== undefined).map(([p]) => p);
+  // Implicit parents whose entries were all deleted cannot be carried by a flat layer (see plan-driver).
+  return lines.filter(([p, v]) => v !== undefined || valued.some((x) => x.startsWith(`${p}/`))).map(([p, v]) => `${p} ${v ?? 'dir'}`);
+}
