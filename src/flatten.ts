@@ -13,6 +13,9 @@ import { mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.j
 import { openSource, sinkFor } from './transports/index.js';
 import { parseReference } from './transports/reference.js';
 import type { ImageReference } from './transports/types.js';
+import { displayPath } from './tar/entry.js';
+import { compareViews } from './verify/compare.js';
+import { viewOfImage, viewOfReference } from './verify/sides.js';
 import { VERSION } from './version.js';
 
 export interface FlattenOptions {
@@ -34,8 +37,8 @@ export interface FlattenOptions {
   force?: boolean;
   /** Where to spool stdin / stdout archives; default: the OS temp dir. */
   tmpDir?: string;
-  /** Called before the output is renamed into place; throw to abort (used by --verify). */
-  beforeCommit?: (staged: ImageReference, source: ImageReference) => Promise<void>;
+  /** Before renaming the output into place, check it is the same filesystem as the source. */
+  verify?: boolean;
   /** Progress: called as layers start and bytes flow. */
   onProgress?: (p: FlattenProgress) => void;
 }
@@ -90,12 +93,20 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       compression: options.compression ?? sink.defaultCompression,
       force: options.force ?? false,
       tmpDir: options.tmpDir,
-      beforeCommit: options.beforeCommit ? (staged) => options.beforeCommit!(staged, sourceRef) : undefined,
+      beforeCommit: options.verify ? (staged) => verifyOutput(image, staged) : undefined,
     });
     return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, started);
   } finally {
     await opened.close();
   }
+}
+
+/** --verify: the staged output must show the same filesystem as the source, or nothing is written. */
+async function verifyOutput(image: Image, staged: ImageReference): Promise<void> {
+  const differences = compareViews(await viewOfImage(image), await viewOfReference(staged));
+  if (differences.length === 0) return;
+  const first = differences.slice(0, 5).map((d) => `${displayPath(d.path)} (${d.kind})`).join(', ');
+  throw new LayerflatError('VERIFY_FAILED', `the flat image differs from ${image.origin} in ${differences.length} place(s): ${first}; nothing was written`);
 }
 
 /** How many bottom layers --keep-base / --from-layer keep; at least one layer must be squashed. */

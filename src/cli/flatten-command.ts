@@ -14,6 +14,7 @@ interface FlattenFlags {
   tmpDir?: string;
   json?: boolean;
   quiet?: boolean;
+  verify?: boolean;
 }
 
 export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
@@ -34,6 +35,7 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index (default: this host\'s)')
     .option('--force', 'replace an existing DEST, once the new output is complete')
     .option('--tmp-dir <dir>', 'where to spool stdin / stdout archives (default: $TMPDIR)')
+    .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success')
     .action((source: string, dest: string | undefined, flags: FlattenFlags) => run(() => flattenAction(source, dest, flags)));
@@ -55,6 +57,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     platform: flags.platform,
     force: flags.force,
     tmpDir: flags.tmpDir,
+    verify: flags.verify,
     onProgress: flags.quiet || flags.json ? undefined : progress,
   }).finally(() => progress.done());
   // The archive may be on stdout; the report must then go to stderr.
@@ -68,9 +71,10 @@ export function summary(r: FlattenResult): string {
   const dropped = Object.entries(r.entries.dropped)
     .map(([why, n]) => `${n} ${why}`)
     .join(', ');
+  const droppedTotal = Object.values(r.entries.dropped).reduce((a: number, b) => a + (b ?? 0), 0);
   const kept = r.keptBase > 0 ? ` (bottom ${r.keptBase} kept as they were)` : '';
   const lines = [
-    `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ${r.entries.kept} entries kept, ${Object.values(r.entries.dropped).reduce((a, b) => a + (b ?? 0), 0)} dropped${dropped ? ` (${dropped})` : ''}`,
+    `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ${r.entries.kept} entries kept, ${droppedTotal} dropped${dropped ? ` (${dropped})` : ''}`,
     `read ${humanBytes(r.bytes.tarIn)} of layer tars, wrote ${humanBytes(r.bytes.written)} in ${humanSeconds(r.seconds)}`,
     `${r.dest === '-' ? 'stdout' : r.dest}: ${r.configDigest}${r.tags.length ? ` ${r.tags.join(' ')}` : ''}`,
   ];

@@ -5,12 +5,13 @@ import { VERSION } from '../index.js';
 import { exitCodeFor } from './exit-code.js';
 import { flattenCommand } from './flatten-command.js';
 import { formatError } from './format.js';
+import { verifyCommand } from './verify-command.js';
 
-/** Run one command's work, turning its outcome into a message and process.exitCode. */
-async function run(work: () => Promise<void>): Promise<void> {
+/** Run one command's work (which may report "different"), turning its outcome into an exit code. */
+async function run(work: () => Promise<boolean | void>): Promise<void> {
   try {
-    await work();
-    process.exitCode = exitCodeFor({});
+    const different = (await work()) === true;
+    process.exitCode = exitCodeFor({ different });
   } catch (error) {
     process.stderr.write(`${formatError(error)}\n`);
     process.exitCode = exitCodeFor({ error });
@@ -20,7 +21,8 @@ async function run(work: () => Promise<void>): Promise<void> {
 const program = new Command('layerflat')
   .description('Flatten Docker and OCI container images into one exact layer, keeping their metadata')
   .version(VERSION)
-  .addCommand(flattenCommand(run));
+  .addCommand(flattenCommand(run))
+  .addCommand(verifyCommand(run));
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2); // usage errors share the bad-input code

@@ -1,0 +1,33 @@
+/**
+ * The merged filesystem of a stack of layer tars (or of one plain filesystem tar, such as
+ * `docker export` writes), built bottom-up as an engine builds it, with content hashed as it
+ * streams by.
+ */
+import { createHash } from 'node:crypto';
+import type { LayerTar } from '../merge/merge-stream.js';
+import { isStorageArtefactXattr } from '../merge/whiteout.js';
+import { factsOf, type FileFacts } from './facts.js';
+import { FsTree } from './fs-tree.js';
+
+/** Build the merged view of `layers` (bottom first). */
+export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<FileFacts>> {
+  const tree = new FsTree<FileFacts>();
+  for (let i = 0; i < layers.length; i++) {
+    tree.startLayer(i);
+    for await (const item of layers[i]!.entries()) {
+      const { entry } = item;
+      let sha256: string | undefined;
+      if (entry.type === 'file') {
+        const hash = createHash('sha256');
+        for await (const chunk of item.body()) hash.update(chunk);
+        sha256 = hash.digest('hex');
+      }
+      const facts = factsOf(entry, sha256);
+      // Overlay storage keeps these on its own files; they are not part of the image's content.
+      for (const k of Object.keys(facts.xattrs)) if (isStorageArtefactXattr(k)) delete facts.xattrs[k];
+      tree.apply({ path: entry.path, type: entry.type, linkname: entry.linkname, value: facts }, layers[i]!.where);
+    }
+    tree.endLayer();
+  }
+  return tree;
+}
