@@ -45,12 +45,12 @@ export class PathState {
   hiddenBy(path: string, isDir: boolean): HiddenReason | undefined {
     for (const a of ancestorsOf(path)) {
       const f = this.get(a);
-      if (f & SEALED) return 'whited-out';
+      if (f & SEALED) return f & PRESENT ? 'replaced' : 'whited-out';
       if (f & OPAQUE) return 'opaque';
     }
     const f = this.get(path);
-    if (f & SEALED) return 'whited-out';
     if (f & PRESENT) return 'overwritten';
+    if (f & SEALED) return 'whited-out';
     if (f & IMPLIED && !isDir) return 'replaced';
     return undefined;
   }
