@@ -1,0 +1,89 @@
+/**
+ * Parsing "transport:rest" image references as skopeo and podman users type them. For the
+ * file-based transports the rest is PATH[:REF], split at the FIRST ':' as containers/image does on
+ * Linux (so a path cannot contain ':'; "./a:b" style paths without a transport are bare paths).
+ */
+import { LayerflatError } from '../errors.js';
+import type { ImageReference } from './types.js';
+
+/** Transports layerflat reads and writes. */
+export const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as const;
+
+/** Transports known by name that are not implemented; the hint says what to run instead. */
+const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
+  docker: {
+    source: 'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), then flatten that',
+    dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
+  },
+  'docker-daemon': {
+    source: 'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar (or pipe: docker save REF | layerflat … -)',
+    dest: 'write docker-archive:flat.tar, then docker load -i flat.tar (or pipe: layerflat … - | docker load)',
+  },
+  'containers-storage': {
+    source: 'save it first: podman save --format docker-archive -o image.tar REF, then flatten docker-archive:image.tar',
+    dest: 'write docker-archive:flat.tar, then podman load -i flat.tar',
+  },
+  dir: {
+    source: 'convert it first: skopeo copy dir:PATH oci:layout:REF, then flatten oci:layout:REF',
+    dest: 'write oci:layout:REF, then skopeo copy oci:layout:REF dir:PATH',
+  },
+};
+
+const TRANSPORT_LIKE = /^[a-z][a-z0-9-]*$/;
+
+function bad(text: string, why: string): LayerflatError {
+  return new LayerflatError('BAD_REFERENCE', `invalid image reference "${text}": ${why}`);
+}
+
+/** A REF as containers/image allows it: a name[:tag], a digest, or "@N" (sources only). */
+function checkRef(text: string, transport: string, ref: string, role: 'source' | 'dest'): void {
+  if (ref === '') throw bad(text, 'empty REF after ":"');
+  if (ref.startsWith('@')) {
+    if (role === 'dest') throw bad(text, `"@N" selects an image of a source; a destination needs a name`);
+    if (!/^@\d+$/.test(ref)) throw bad(text, `"${ref}" is not an image index; use @0, @1, …`);
+    return;
+  }
+  if (role === 'dest' && transport === 'docker-archive' && /^sha256:/.test(ref)) {
+    throw bad(text, 'a docker-archive destination REF must be a name[:tag], not a digest');
+  }
+  if (/\s/.test(ref)) throw bad(text, `REF "${ref}" contains white space`);
+}
+
+/**
+ * Parse a reference for reading (`source`) or writing (`dest`).
+ * - `docker-archive:PATH[:REF]`, `oci:DIR[:REF]`, `oci-archive:PATH[:REF]` → that transport;
+ * - "-" → transport 'auto', path "-" (stdin for a source, stdout for a destination); a PATH of
+ *   "-" also means stdin/stdout for the archive transports;
+ * - text without a transport prefix → transport 'auto' with the whole text as the path;
+ * - docker://, docker-daemon:, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
+ *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
+ */
+export function parseReference(text: string, role: 'source' | 'dest'): ImageReference {
+  if (text === '') throw bad(text, 'empty');
+  const colon = text.indexOf(':');
+  const prefix = colon < 0 ? '' : text.slice(0, colon);
+  if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
+  const rest = text.slice(colon + 1);
+  const hint = NOT_YET[prefix];
+  if (hint) {
+    const what = role === 'source' ? hint.source : hint.dest;
+    throw new LayerflatError('UNSUPPORTED_TRANSPORT', `transport "${prefix}:" is not supported yet as a ${role === 'source' ? 'source' : 'destination'}; ${what}`);
+  }
+  if (!(SUPPORTED_TRANSPORTS as readonly string[]).includes(prefix)) {
+    throw bad(text, `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] (a file name containing ":" needs a leading "./")`);
+  }
+  const split = rest.indexOf(':');
+  const path = split < 0 ? rest : rest.slice(0, split);
+  if (path === '') throw bad(text, `no path after "${prefix}:"`);
+  if (path === '-' && prefix === 'oci') throw bad(text, 'an oci: layout is a directory and cannot be stdin or stdout; use oci-archive:-');
+  if (split < 0) return { transport: prefix, path };
+  const ref = rest.slice(split + 1);
+  checkRef(text, prefix, ref, role);
+  return { transport: prefix, path, ref };
+}
+
+/** The reference as the user would type it again; "-" alone for stdin/stdout. */
+export function describeReference(ref: ImageReference): string {
+  if (ref.transport === 'auto') return ref.path;
+  return `${ref.transport}:${ref.path}${ref.ref !== undefined ? `:${ref.ref}` : ''}`;
+}
