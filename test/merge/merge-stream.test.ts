@@ -1,34 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { mergeLayers, scanLayers, type LayerTar } from '../../src/merge/merge-stream.js';
+import type { LayerTar } from '../../src/merge/merge-stream.js';
 import { readTar } from '../../src/tar/reader.js';
 import { FsTree } from '../../src/verify/fs-tree.js';
 import { randomLayers } from '../helpers/random-layers.js';
 import { rechunk } from '../helpers/rechunk.js';
+import { flatMem, memLayer } from '../helpers/mem-layers.js';
 import { buildTar, collectTar, type EntrySpec } from '../helpers/tar-builder.js';
-
-/** A layer held in memory, read in random chunk sizes; counts how often it is opened. */
-function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { passes: number } {
-  const bytes = buildTar(specs);
-  const layer = {
-    where,
-    passes: 0,
-    entries: () => {
-      layer.passes++;
-      return readTar(rechunk(bytes, 'random', layer.passes), { where });
-    },
-  };
-  return layer;
-}
-
-async function flat(layers: LayerTar[], base?: LayerTar[]) {
-  const merged = mergeLayers(layers, { base: base ? await scanLayers(base) : undefined });
-  const chunks: Buffer[] = [];
-  for await (const c of merged.stream) chunks.push(Buffer.from(c));
-  const bytes = Buffer.concat(chunks);
-  expect(bytes.length % 512).toBe(0);
-  expect(merged.stats.bytesOut).toBe(bytes.length);
-  return { entries: await collectTar(bytes), stats: merged.stats, bytes };
-}
 
 const CAP_SETFCAP = Buffer.from('0100000200010080000000000000000000000000', 'hex'); // has 0x80 and NULs
 
@@ -36,14 +13,14 @@ describe('mergeLayers: bytes', () => {
   it('copies kept header blocks verbatim, binary capability xattr included', async () => {
     const spec: EntrySpec = { path: 'usr/bin/ping', content: 'ELF', mode: 0o4755, uid: 0, xattrs: { 'security.capability': CAP_SETFCAP } };
     const input = await collectTar(buildTar([spec]));
-    const { entries } = await flat([memLayer([spec])]);
+    const { entries } = await flatMem([memLayer([spec])]);
     expect(entries[0]!.entry.header.equals(input[0]!.entry.header)).toBe(true);
     expect(entries[0]!.entry.xattrs.get('security.capability')).toEqual(CAP_SETFCAP);
     expect(entries[0]!.data.toString()).toBe('ELF');
   });
 
   it('drops overlay storage xattrs and keeps the others', async () => {
-    const { entries } = await flat([
+    const { entries } = await flatMem([
       memLayer([{ path: 'd/', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.origin': 'x', 'user.keep': Buffer.from([0x80, 0]) } }]),
     ]);
     expect([...entries[0]!.entry.xattrs.keys()]).toEqual(['user.keep']);
@@ -53,7 +30,7 @@ describe('mergeLayers: bytes', () => {
   it('gives a link the content of its own layer when a later layer overwrites the target', async () => {
     const lower = memLayer([{ path: 'a', content: 'old content' }, { path: 'b', type: 'hardlink', linkname: 'a' }]);
     const upper = memLayer([{ path: 'a', content: 'new' }]);
-    const { entries, stats } = await flat([lower, upper]);
+    const { entries, stats } = await flatMem([lower, upper]);
     const byPath = new Map(entries.map((e) => [e.entry.path, e]));
     expect(byPath.get('a')!.data.toString()).toBe('new');
     expect(byPath.get('b')!.entry.type).toBe('file');
@@ -65,14 +42,14 @@ describe('mergeLayers: bytes', () => {
 
   it('reads every layer once when no hardlink needs re-homing', async () => {
     const layers = [memLayer([{ path: 'a', content: '1' }, { path: 'b', type: 'hardlink', linkname: 'a' }]), memLayer([{ path: 'c', content: '2' }])];
-    await flat(layers);
+    await flatMem(layers);
     expect(layers.map((l) => l.passes)).toEqual([1, 1]);
   });
 
   it('writes only the whiteouts the kept base still needs', async () => {
     const base = [memLayer([{ path: 'etc/' }, { path: 'etc/secret', content: 's' }, { path: 'tmp/' }])];
     const squashed = [memLayer([{ path: 'etc/.wh.secret' }, { path: 'tmp/.wh.gone' }]), memLayer([{ path: 'x', content: 'x' }])];
-    const { entries, stats } = await flat(squashed, base);
+    const { entries, stats } = await flatMem(squashed, base);
     expect(entries.map((e) => e.entry.path)).toEqual(['x', 'etc/.wh.secret']);
     expect(stats.whiteoutsWritten).toBe(1);
   });
@@ -91,7 +68,7 @@ describe('mergeLayers: equals an engine, through real tar bytes', () => {
         })),
       );
       const expected = await view(tars.map((t) => memLayer(t)));
-      const { bytes } = await flat(tars.map((t, i) => memLayer(t, `layer ${i}`)));
+      const { bytes } = await flatMem(tars.map((t, i) => memLayer(t, `layer ${i}`)));
       const actual = await view([{ where: 'flat', entries: () => readTar(rechunk(bytes, 4096)) }]);
       if (JSON.stringify(actual) !== JSON.stringify(expected)) console.error(`seed ${seed}`, JSON.stringify(specs));
       expect(actual).toEqual(expected);

@@ -1,0 +1,42 @@
+/**
+ * Layers held in memory as real tar bytes, and their flat merge — for tests that pin one rule
+ * without files or engines.
+ */
+import { expect } from 'vitest';
+import { mergeLayers, scanLayers, type LayerTar } from '../../src/merge/merge-stream.js';
+import { readTar } from '../../src/tar/reader.js';
+import { rechunk } from './rechunk.js';
+import { buildTar, collectTar, type EntrySpec } from './tar-builder.js';
+
+/** A layer read in random chunk sizes; counts how often it is opened. */
+export function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { passes: number } {
+  const bytes = buildTar(specs);
+  const layer = {
+    where,
+    passes: 0,
+    entries: () => {
+      layer.passes++;
+      return readTar(rechunk(bytes, 'random', layer.passes), { where });
+    },
+  };
+  return layer;
+}
+
+/** Merge `layers` (bottom first; `base` kept below them) and read the flat layer back. */
+export async function flatMem(layers: LayerTar[], base?: LayerTar[]) {
+  const merged = mergeLayers(layers, { base: base ? await scanLayers(base) : undefined });
+  const chunks: Buffer[] = [];
+  for await (const c of merged.stream) chunks.push(Buffer.from(c));
+  const bytes = Buffer.concat(chunks);
+  expect(bytes.length % 512).toBe(0);
+  expect(merged.stats.bytesOut).toBe(bytes.length);
+  const entries = await collectTar(bytes);
+  const byPath = new Map(entries.map((e) => [e.entry.path, e]));
+  return { entries, byPath, stats: merged.stats, bytes };
+}
+
+/** Flatten layers given as entry specs; returns path → { type, content, linkname }. */
+export async function flatSpecs(...layers: EntrySpec[][]) {
+  const { entries } = await flatMem(layers.map((l, i) => memLayer(l, `layer ${i + 1}`)));
+  return new Map(entries.map((e) => [e.entry.path, { type: e.entry.type, content: e.data.toString(), linkname: e.entry.linkname }]));
+}

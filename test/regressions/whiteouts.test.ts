@@ -1,0 +1,46 @@
+/** Whiteout and opaque-directory bugs users met in other flatteners (FIELD-NOTES.md). */
+import { describe, expect, it } from 'vitest';
+import { flatMem, flatSpecs, memLayer } from '../helpers/mem-layers.js';
+
+describe('whiteouts and opaque directories', () => {
+  it('docker-squash#186, ggcr#1897: opaque whiteouts are applied — deleted directories stay deleted', async () => {
+    const flat = await flatSpecs(
+      [{ path: 'app/' }, { path: 'app/old/' }, { path: 'app/old/secret', content: 's' }],
+      [{ path: 'app/' }, { path: 'app/.wh..wh..opq' }, { path: 'app/new', content: 'n' }],
+    );
+    expect([...flat.keys()]).toEqual(['app', 'app/new']);
+  });
+
+  it('ggcr#1623: no .wh..wh..opq (or any whiteout) file is left in the output', async () => {
+    const flat = await flatSpecs([{ path: 'd/' }, { path: 'd/x', content: 'x' }], [{ path: 'd/.wh..wh..opq' }, { path: 'd/.wh.x' }, { path: '.wh.gone' }]);
+    expect([...flat.keys()].filter((p) => p.includes('.wh.'))).toEqual([]);
+  });
+
+  it('jwilder/docker-squash#23: a file re-added in a later layer is not deleted by an earlier whiteout', async () => {
+    const flat = await flatSpecs([{ path: 'f', content: '1' }], [{ path: '.wh.f' }], [{ path: 'f', content: '3' }]);
+    expect(flat.get('f')?.content).toBe('3');
+  });
+
+  it('docker-squash#42, jwilder#56: files deleted from a kept base do not reappear (--keep-base)', async () => {
+    const base = [memLayer([{ path: 'root/' }, { path: 'root/.ssh/' }, { path: 'root/.ssh/id_rsa', content: 'KEY' }])];
+    const { entries } = await flatMem([memLayer([{ path: 'root/.ssh/.wh.id_rsa' }]), memLayer([{ path: 'app', content: 'a' }])], base);
+    expect(entries.map((e) => e.entry.path)).toEqual(['app', 'root/.ssh/.wh.id_rsa']);
+  });
+
+  it('docker-squash#253: a directory replaced by a file leaves only the file (docker load then works)', async () => {
+    const flat = await flatSpecs([{ path: 'conf/' }, { path: 'conf/a', content: 'a' }], [{ path: 'conf', content: 'now a file' }]);
+    expect([...flat]).toEqual([['conf', { type: 'file', content: 'now a file', linkname: '' }]]);
+  });
+
+  it('stereoscope#694: a whiteout is never followed through a symlink', async () => {
+    const flat = await flatSpecs(
+      [{ path: 'data/' }, { path: 'data/keep', content: 'k' }, { path: 'link', type: 'symlink', linkname: 'data' }],
+      [{ path: 'link/.wh.keep' }],
+    );
+    expect(flat.get('data/keep')?.content).toBe('k');
+  });
+
+  it('a bare ".wh." is an error, not a silent deletion', async () => {
+    await expect(flatSpecs([{ path: 'a', content: 'a' }], [{ path: 'dir/.wh.' }])).rejects.toMatchObject({ code: 'BAD_PATH' });
+  });
+});
