@@ -5,6 +5,10 @@
 export { flatten, type FlattenOptions, type FlattenProgress, type FlattenResult } from './flatten.js';
 export { verify, ENGINE_PATHS, type VerifyOptions, type VerifyResult } from './verify/verify.js';
 export type { Difference, DifferenceKind } from './verify/compare.js';
+export { inspect, type InspectOptions } from './inspect/inspect.js';
+export type { InspectResult, LayerReport, ShadowedFile, VfsCost } from './inspect/types.js';
+export { formatInspectReport, type InspectReportOptions } from './inspect/report.js';
+export { vfsCostSvg } from './inspect/svg.js';
 export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';

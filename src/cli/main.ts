@@ -5,6 +5,7 @@ import { VERSION } from '../index.js';
 import { exitCodeFor } from './exit-code.js';
 import { flattenCommand } from './flatten-command.js';
 import { formatError } from './format.js';
+import { inspectCommand } from './inspect-command.js';
 import { verifyCommand } from './verify-command.js';
 
 /** Run one command's work (which may report "different"), turning its outcome into an exit code. */
@@ -22,7 +23,8 @@ const program = new Command('layerflat')
   .description('Flatten Docker and OCI container images into one exact layer, keeping their metadata')
   .version(VERSION)
   .addCommand(flattenCommand(run))
-  .addCommand(verifyCommand(run));
+  .addCommand(verifyCommand(run))
+  .addCommand(inspectCommand(run));
 
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2); // usage errors share the bad-input code

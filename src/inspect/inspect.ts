@@ -1,0 +1,80 @@
+/**
+ * The inspect use case: open an image, read each layer once bottom-up (headers only: file data
+ * is skipped, never extracted), and report per layer and in total what it costs, above all on
+ * VFS storage where every layer is a full copy of the filesystem.
+ */
+import { parsePlatform } from '../image/platform.js';
+import type { Image } from '../image/types.js';
+import { layerTar, shortDigest, type LayerReadStats } from '../layer-entries.js';
+import { openSource, parseReference } from '../transports/index.js';
+import { LayerAnalysis, vfsCost } from './analyze.js';
+import { layerCommands } from './history.js';
+import type { InspectResult, LayerFsStats, LayerReport } from './types.js';
+
+export interface InspectOptions {
+  /** Source reference: "docker-archive:PATH[:REF]", "oci:DIR[:REF]", "oci-archive:…", a path or "-". */
+  source: string;
+  /** "os/arch[/variant]" to pick from a multi-platform index; default: the host's. */
+  platform?: string;
+  /** Where to spool stdin; default: the OS temp dir. */
+  tmpDir?: string;
+  /** How many of the largest shadowed files to list (default 10). */
+  top?: number;
+}
+
+/** Inspect the image `options.source` names. Errors: those of opening and reading it. */
+export async function inspect(options: InspectOptions): Promise<InspectResult> {
+  const platform = options.platform ? parsePlatform(options.platform) : undefined;
+  const opened = await openSource(parseReference(options.source, 'source'), { platform, tmpDir: options.tmpDir });
+  try {
+    return await inspectImage(opened.image, options.source, options.top);
+  } finally {
+    await opened.close();
+  }
+}
+
+/** Inspect an opened image; `source` is how the user named it. */
+export async function inspectImage(image: Image, source: string, top = 10): Promise<InspectResult> {
+  const started = process.hrtime.bigint();
+  const analysis = new LayerAnalysis(top);
+  const commands = layerCommands(image.config.history, image.layers.length);
+  const read: Omit<LayerReport, keyof LayerFsStats>[] = [];
+  for (const [i, layer] of image.layers.entries()) {
+    const where = `layer ${i + 1}/${image.layers.length} (${shortDigest(layer.diffId)}) of ${image.origin}`;
+    const stats: LayerReadStats = { tarBytes: 0, passes: 0 };
+    analysis.startLayer(i, where);
+    for await (const { entry } of layerTar(layer, where, stats).entries()) analysis.entry(entry);
+    analysis.endLayer();
+    read.push({
+      index: i,
+      digest: layer.digest,
+      diffId: layer.diffId,
+      createdBy: commands[i],
+      compressedBytes: layer.size ?? stats.tarBytes,
+      compression: stats.compression,
+      tarBytes: stats.tarBytes,
+    });
+  }
+  // Joined only now: a layer's wasted bytes are known once the layers above it have been read.
+  const layers: LayerReport[] = read.map((r, i) => ({ ...r, ...analysis.layers[i]! }));
+  const sum = (key: 'compressedBytes' | 'tarBytes' | 'contentBytes' | 'wastedBytes') => layers.reduce((n, l) => n + l[key], 0);
+  const last = layers.at(-1);
+  return {
+    source,
+    origin: image.origin,
+    tags: [...image.tags],
+    layers,
+    totals: {
+      layers: layers.length,
+      compressedBytes: sum('compressedBytes'),
+      tarBytes: sum('tarBytes'),
+      contentBytes: sum('contentBytes'),
+      mergedBytes: last?.mergedBytes ?? 0,
+      mergedFiles: last?.mergedFiles ?? 0,
+      wastedBytes: sum('wastedBytes'),
+    },
+    vfs: vfsCost(layers),
+    shadowed: analysis.shadowed(),
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}
