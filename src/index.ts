@@ -13,3 +13,4 @@ export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';
 export { VERSION } from './version.js';
+export { sizeLabel } from './inspect/units.js';

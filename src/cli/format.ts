@@ -1,17 +1,8 @@
 /** Terminal formatting shared by the commands: sizes, durations, one-line errors. */
-import { LayerflatError } from '../index.js';
+import { LayerflatError, sizeLabel } from '../index.js';
 
-/** 1536 → "1.5 KiB"; exact bytes below 1 KiB. */
-export function humanBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(v >= 100 ? 0 : 1)} ${units[u]}`;
-}
+/** 1536 → "1.5 KiB"; exact bytes below 1 KiB (the same labels inspect draws). */
+export const humanBytes = sizeLabel;
 
 export function humanSeconds(s: number): string {
   if (s < 60) return `${s.toFixed(1)}s`;

@@ -26,7 +26,9 @@ const program = new Command('layerflat')
   .addCommand(verifyCommand(run))
   .addCommand(inspectCommand(run));
 
-program.exitOverride((err) => {
-  process.exit(err.exitCode === 0 ? 0 : 2); // usage errors share the bad-input code
-});
+// Usage errors share the bad-input code (1 means "images differ"). addCommand() does not pass
+// this setting down, so each subcommand gets it too.
+for (const command of [program, ...program.commands]) {
+  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+}
 await program.parseAsync(process.argv);

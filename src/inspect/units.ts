@@ -1,6 +1,6 @@
 /**
- * Sizes for people, in the report and the chart. Same convention as the CLI's humanBytes
- * (binary units, exact bytes below 1 KiB); kept here because inspect/ may not import cli/.
+ * Sizes for people, in the inspect report and chart and (through the library API) the CLI:
+ * binary units, exact bytes below 1 KiB.
  */
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
 
