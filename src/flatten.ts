@@ -44,10 +44,12 @@ export interface FlattenOptions {
 }
 
 export interface FlattenProgress {
-  layer: number; // 1-based layer being read, counting from the top
+  layer: number; // how many layers have been started, counting from the top (they are read top-down)
   layers: number;
   tarBytesIn: number;
   bytesOut: number;
+  /** Estimated fraction of the work done, 0..1 (by stored layer sizes). */
+  fraction: number;
 }
 
 export interface FlattenResult {
@@ -78,7 +80,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const keep = keepCount(image, options);
     const layers = image.layers.map((l, i) => layerTar(l, `layer ${i + 1}/${image.layers.length} (${shortDigest(l.diffId)}) of ${image.origin}`));
     const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
-    const progress = new Progress(options.onProgress, layers);
+    const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
     const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
     const output: OutputImage = {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
@@ -135,17 +137,21 @@ function layerIndex(image: Image, spec: string): number {
   throw new LayerflatError('USAGE', `--from-layer ${spec} ${why}; the layers are:\n${list}`);
 }
 
-/** Turns layer starts and output bytes into FlattenProgress calls, at most every 8 MiB. */
+/**
+ * Turns layer starts and output bytes into FlattenProgress calls, at most every 8 MiB. The
+ * fraction done is weighed by stored layer sizes, the only sizes known before reading; inside a
+ * compressed layer the stored bytes read are estimated from the tar bytes and the ratio seen so far.
+ */
 class Progress {
-  private layer = 0;
+  private current = -1;
 
   constructor(
     private readonly callback: ((p: FlattenProgress) => void) | undefined,
-    private readonly layers: readonly { stats: LayerReadStats }[],
+    private readonly layers: readonly { stats: LayerReadStats; size?: number }[],
   ) {}
 
   layerStarted(index: number): void {
-    this.layer = this.layers.length - index;
+    this.current = index;
     this.report(0);
   }
 
@@ -163,8 +169,26 @@ class Progress {
   private report(bytesOut: number): void {
     if (!this.callback) return;
     const tarBytesIn = this.layers.reduce((s, l) => s + l.stats.tarBytes, 0);
-    this.callback({ layer: this.layer, layers: this.layers.length, tarBytesIn, bytesOut });
+    const layer = this.layers.length - this.current;
+    this.callback({ layer, layers: this.layers.length, tarBytesIn, bytesOut, fraction: this.fraction() });
   }
+
+  /** Layers are read top-down: those above `current` are done. */
+  private fraction(): number {
+    const size = (l: { stats: LayerReadStats; size?: number }) => l.size ?? l.stats.tarBytes;
+    const total = this.layers.reduce((s, l) => s + size(l), 0);
+    const done = this.layers.slice(this.current + 1);
+    const ratio = storedPerTarByte(done);
+    const cur = this.layers[this.current];
+    const partial = cur ? Math.min(size(cur), cur.stats.tarBytes * (cur.stats.compression === 'none' ? 1 : ratio)) : 0;
+    return total > 0 ? Math.min(1, (done.reduce((s, l) => s + size(l), 0) + partial) / total) : 0;
+  }
+}
+
+function storedPerTarByte(done: readonly { stats: LayerReadStats; size?: number }[]): number {
+  const compressed = done.filter((l) => l.stats.compression !== 'none' && l.size !== undefined && l.stats.tarBytes > 0);
+  const tar = compressed.reduce((s, l) => s + l.stats.tarBytes, 0);
+  return tar > 0 ? compressed.reduce((s, l) => s + l.size!, 0) / tar : 0.35; // 0.35: a typical gzip ratio
 }
 
 function result(

@@ -1,9 +1,9 @@
 /**
  * Progress on stderr while flattening — only when stderr is a terminal, so cron jobs and pipes
- * stay silent. One line, redrawn: layer, bytes read and written, rate.
+ * stay silent. One line, redrawn: layer, bytes read and written, rate, and time left.
  */
 import type { FlattenProgress } from '../index.js';
-import { humanBytes } from './format.js';
+import { humanBytes, humanSeconds } from './format.js';
 
 export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ((p: FlattenProgress) => void) & { done(): void } {
   const started = Date.now();
@@ -16,7 +16,8 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ((
     shown = true;
     const secs = Math.max((now - started) / 1000, 0.001);
     const rate = humanBytes(p.tarBytesIn / secs);
-    stream.write(`\r\x1b[Klayer ${p.layer}/${p.layers}  read ${humanBytes(p.tarBytesIn)}  wrote ${humanBytes(p.bytesOut)}  ${rate}/s`);
+    const eta = p.fraction > 0.02 ? `  ${Math.round(p.fraction * 100)}%  ETA ${humanSeconds((secs * (1 - p.fraction)) / p.fraction)}` : '';
+    stream.write(`\r\x1b[K${p.layer}/${p.layers} layers  read ${humanBytes(p.tarBytesIn)}  wrote ${humanBytes(p.bytesOut)}  ${rate}/s${eta}`);
   };
   return Object.assign(print, {
     done: () => {
