@@ -12,6 +12,17 @@ const WINDOW = 32 * 1024;
 
 /** Index a tar FILE: every entry with its raw header bytes, without reading entry data. */
 export async function listTarFile(path: string, options: { where?: string } = {}): Promise<TarEntry[]> {
+  const entries: TarEntry[] = [];
+  for await (const e of scanTarFile(path, options)) entries.push(e);
+  return entries;
+}
+
+/**
+ * The entries of a tar stored in a file — the whole file, or `length` bytes from `start` (an
+ * uncompressed layer inside a docker-archive) — one at a time, reading header blocks only.
+ * Offsets are relative to `start`.
+ */
+export async function* scanTarFile(path: string, options: { where?: string; start?: number; length?: number } = {}): AsyncGenerator<TarEntry> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');
@@ -19,8 +30,9 @@ export async function listTarFile(path: string, options: { where?: string } = {}
     throw asLayerflatError(err, path);
   }
   try {
-    const reader = new WindowReader(fh, (await fh.stat()).size);
-    return await indexEntries(reader, new HeaderMachine(options.where ?? path));
+    const start = options.start ?? 0;
+    const size = options.length ?? (await fh.stat()).size - start;
+    yield* entriesOf(new WindowReader(fh, size, start), new HeaderMachine(options.where ?? path));
   } catch (err) {
     throw asLayerflatError(err, path);
   } finally {
@@ -28,19 +40,15 @@ export async function listTarFile(path: string, options: { where?: string } = {}
   }
 }
 
-async function indexEntries(reader: WindowReader, m: HeaderMachine): Promise<TarEntry[]> {
-  const entries: TarEntry[] = [];
+async function* entriesOf(reader: WindowReader, m: HeaderMachine): AsyncGenerator<TarEntry> {
   for (;;) {
     const bytes = await reader.read(m.pos, m.need);
-    if (bytes.length < m.need) {
-      m.atEof(bytes.length, bytes);
-      return entries;
-    }
+    if (bytes.length < m.need) return m.atEof(bytes.length, bytes);
     const step = m.feed(bytes);
     if (step === 'more') continue;
-    if (step === 'end') return entries;
+    if (step === 'end') return;
     if (m.pos > reader.size) throw m.truncatedData(step, reader.size);
-    entries.push(step);
+    yield step;
   }
 }
 
@@ -52,6 +60,7 @@ class WindowReader {
   constructor(
     private readonly fh: FileHandle,
     readonly size: number,
+    private readonly base = 0,
   ) {}
 
   /** `n` bytes at `pos`, copied; shorter only at the end of the file. */
@@ -67,7 +76,7 @@ class WindowReader {
     const buf = Buffer.allocUnsafe(len);
     let got = 0;
     while (got < len) {
-      const { bytesRead } = await this.fh.read(buf, got, len - got, pos + got);
+      const { bytesRead } = await this.fh.read(buf, got, len - got, this.base + pos + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listTarFile } from '../../src/tar/list-file.js';
+import { listTarFile, scanTarFile } from '../../src/tar/list-file.js';
 import { buildHeader, END_OF_ARCHIVE } from '../../src/tar/writer.js';
 import { buildEntry, buildTar, collectTar, plain } from '../helpers/tar-builder.js';
 
@@ -74,5 +74,17 @@ describe('listTarFile', () => {
     expect(await listTarFile(file('empty.tar', Buffer.alloc(0)))).toEqual([]);
     const t = buildTar([{ path: 'a', content: 'A' }], { end: false });
     expect((await listTarFile(file('noend.tar', t))).map((e) => e.path)).toEqual(['a']);
+  });
+});
+
+describe('scanTarFile', () => {
+  it('reads a tar lying inside a larger file, one entry at a time, with offsets relative to its start', async () => {
+    const inner = buildTar([{ path: 'a', content: 'x'.repeat(700) }, { path: 'b/', type: 'dir' }, { path: 'b/c', content: 'c' }]);
+    const before = Buffer.alloc(1536, 0x41);
+    const p = file('nested.bin', Buffer.concat([before, inner, Buffer.alloc(4096, 0x42)]));
+    const seen: string[] = [];
+    for await (const e of scanTarFile(p, { start: before.length, length: inner.length })) seen.push(`${e.path}@${e.offset}`);
+    const expected = (await collectTar(inner)).map((e) => `${e.entry.path}@${e.entry.offset}`);
+    expect(seen).toEqual(expected);
   });
 });
