@@ -36,6 +36,11 @@ export interface MergeOptions {
   base?: PathState;
   /** Called when a layer starts, so callers can report progress. */
   onLayer?: (layerIndex: number) => void;
+  /**
+   * Plan only: yield headers and padding but count entry data instead of reading it, so
+   * `stats.bytesOut` ends as the size the flat layer will have. Layers may then be header-only.
+   */
+  measureOnly?: boolean;
 }
 
 /**
@@ -82,13 +87,13 @@ async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, 
     for await (const item of layer.entries()) {
       stats.entriesIn++;
       const decision = planner.visit(item.entry, ordinal, key);
-      yield* applyDecision(decision, item, stats);
+      yield* applyDecision(decision, item, stats, options);
       if (decision.action === 'defer') deferred.set(ordinal, headerOnly(item.entry, layer.where));
       if (decision.action === 'defer-to-end') crossLinks.set(key++, headerOnly(item.entry, layer.where));
       ordinal++;
     }
     const { rehome, links } = planner.endLayer();
-    if (rehome.size > 0) yield* rehomeContent(layer, rehome, stats);
+    if (rehome.size > 0) yield* rehomeContent(layer, rehome, stats, options);
     for (const [ord, linkname] of [...links].sort((a, b) => a[0] - b[0])) {
       yield* entryBytes(rewriteHeader(deferred.get(ord)!, { linkname, dropPax: isArtefactPax }), stats);
     }
@@ -105,7 +110,17 @@ async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, 
   yield END_OF_ARCHIVE;
 }
 
-async function* applyDecision(decision: Decision, item: TarReadItem, stats: MergeStats): AsyncGenerator<Buffer> {
+/**
+ * The exact size in bytes of the uncompressed flat layer `mergeLayers` would produce, found by
+ * planning alone (entry data is never read) — what an archive writer needs before the bytes.
+ */
+export async function measureMerge(layers: readonly LayerTar[], options: Omit<MergeOptions, 'measureOnly'> = {}): Promise<number> {
+  const { stream, stats } = mergeLayers(layers, { ...options, measureOnly: true });
+  for await (const _ of stream);
+  return stats.bytesOut;
+}
+
+async function* applyDecision(decision: Decision, item: TarReadItem, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
   if (decision.action === 'drop') {
     stats.dropped[decision.reason] = (stats.dropped[decision.reason] ?? 0) + 1;
     return;
@@ -117,14 +132,20 @@ async function* applyDecision(decision: Decision, item: TarReadItem, stats: Merg
     : cleanHeader(entry);
   stats.entriesKept++;
   yield header;
-  if (entry.dataSize > 0) {
-    yield* item.body();
-    yield paddingFor(entry.dataSize);
-  }
+  yield* dataOf(item, stats, options);
+}
+
+/** An entry's data and padding — or, when only measuring, its padding and a count of the data. */
+async function* dataOf(item: TarReadItem, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
+  const size = item.entry.dataSize;
+  if (size === 0) return;
+  if (options.measureOnly) stats.bytesOut += size;
+  else yield* item.body();
+  yield paddingFor(size);
 }
 
 /** Read a layer again and write each listed content entry under its new name. */
-async function* rehomeContent(layer: LayerTar, rehome: Map<number, string>, stats: MergeStats): AsyncGenerator<Buffer> {
+async function* rehomeContent(layer: LayerTar, rehome: Map<number, string>, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
   const last = Math.max(...rehome.keys());
   let ordinal = 0;
   for await (const item of layer.entries()) {
@@ -133,10 +154,7 @@ async function* rehomeContent(layer: LayerTar, rehome: Map<number, string>, stat
       stats.hardlinksRehomed++;
       stats.entriesKept++;
       yield rewriteHeader(item.entry, { path, dropPax: isArtefactPax });
-      if (item.entry.dataSize > 0) {
-        yield* item.body();
-        yield paddingFor(item.entry.dataSize);
-      }
+      yield* dataOf(item, stats, options);
     }
     if (ordinal++ === last) break;
   }

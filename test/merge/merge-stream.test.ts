@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerTar } from '../../src/merge/merge-stream.js';
+import { measureMerge, type LayerTar } from '../../src/merge/merge-stream.js';
 import { readTar } from '../../src/tar/reader.js';
 import { FsTree } from '../../src/verify/fs-tree.js';
 import { randomLayers } from '../helpers/random-layers.js';
@@ -52,6 +52,32 @@ describe('mergeLayers: bytes', () => {
     const { entries, stats } = await flatMem(squashed, base);
     expect(entries.map((e) => e.entry.path)).toEqual(['x', 'etc/.wh.secret']);
     expect(stats.whiteoutsWritten).toBe(1);
+  });
+});
+
+describe('measureMerge', () => {
+  it('predicts the exact flat layer size without reading any entry data', async () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const tars = randomLayers(seed).map((layer, l) =>
+        layer.map((e, o): EntrySpec => ({
+          path: e.type === 'dir' ? `${e.path}/` : e.path,
+          type: e.type,
+          linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
+          content: e.type === 'file' && !e.path.includes('.wh.') ? 'x'.repeat((l * 97 + o * 31) % 1500) : undefined,
+        })),
+      );
+      const { bytes } = await flatMem(tars.map((t) => memLayer(t)));
+      const headerOnly = tars.map((t): LayerTar => {
+        const layer = memLayer(t);
+        return {
+          where: layer.where,
+          entries: async function* () {
+            for await (const item of layer.entries()) yield { entry: item.entry, body: () => { throw new Error('data read while measuring'); } };
+          },
+        };
+      });
+      expect(await measureMerge(headerOnly)).toBe(bytes.length);
+    }
   });
 });
 
