@@ -8,8 +8,9 @@ import { LayerflatError } from './errors.js';
 import { flatConfig } from './image/flat-config.js';
 import { parsePlatform } from './image/platform.js';
 import type { Compression, Image, OutputImage, WriteResult } from './image/types.js';
-import { layerTar, shortDigest, type LayerReadStats } from './layer-entries.js';
-import { mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.js';
+import { layerHeaders, layerTar, layerWhere, type LayerReadStats } from './layer-entries.js';
+import { measureMerge, mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.js';
+import type { PathState } from './merge/path-state.js';
 import { openSource, sinkFor } from './transports/index.js';
 import { parseReference } from './transports/reference.js';
 import type { ImageReference } from './transports/types.js';
@@ -78,21 +79,23 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
-    const layers = image.layers.map((l, i) => layerTar(l, `layer ${i + 1}/${image.layers.length} (${shortDigest(l.diffId)}) of ${image.origin}`));
+    const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i)));
     const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
     const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
     const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
+    const sink = sinkFor(destRef);
+    const compression = options.compression ?? sink.defaultCompression;
+    const size = await plannedSize(image, keep, destRef, compression, options, base);
     const output: OutputImage = {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
+        { kind: 'new' as const, size, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
-    const sink = sinkFor(destRef);
     const written = await sink.write(destRef, output, {
-      compression: options.compression ?? sink.defaultCompression,
+      compression,
       force: options.force ?? false,
       tmpDir: options.tmpDir,
       beforeCommit: options.verify ? (staged) => verifyOutput(image, staged) : undefined,
@@ -101,6 +104,17 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * An archive on stdout cannot be built and then renamed, and a tar member's size must precede
+ * its bytes: planning the flat layer's exact size first (tar headers only, read in place where
+ * the layers are plain tars in a file) lets it stream out with no temporary copy at all.
+ */
+async function plannedSize(image: Image, keep: number, dest: ImageReference, compression: Compression, o: FlattenOptions, base: PathState | undefined): Promise<number | undefined> {
+  if (dest.path !== '-' || compression !== 'none' || o.verify) return undefined;
+  const headers = image.layers.slice(keep).map((l, i) => layerHeaders(l, layerWhere(image, keep + i)));
+  return measureMerge(headers, { base });
 }
 
 /** --verify: the staged output must show the same filesystem as the source, or nothing is written. */

@@ -4,11 +4,14 @@
  * Shared by flatten, verify and inspect, so every command reads layers the same way.
  */
 import { createHash } from 'node:crypto';
+import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { decompress } from './compress/decompress.js';
+import { detectCompression, MAGIC_LENGTH } from './compress/detect.js';
 import { LayerflatError } from './errors.js';
-import type { Compression, Layer } from './image/types.js';
+import type { Compression, FileRange, Image, Layer } from './image/types.js';
 import type { LayerTar } from './merge/merge-stream.js';
+import { scanTarFile } from './tar/list-file.js';
 import { readTar, type TarReadItem } from './tar/reader.js';
 
 /** Byte counts of one layer, updated as it is read (for progress and --json). */
@@ -25,12 +28,49 @@ export function layerTar(layer: Layer, where: string, stats: LayerReadStats = { 
   return { where, stats, entries: () => readEntries(layer, where, stats) };
 }
 
+/**
+ * The same layer for planning only: entries whose data is never read. A plain tar lying in a
+ * file is read in place, header blocks only, seeking over the data; anything else (compressed,
+ * or not in a file) is decoded and its data skipped. No diff_id check: the copying pass does it.
+ */
+export function layerHeaders(layer: Layer, where: string): LayerTar {
+  return { where, entries: () => readHeaders(layer, where) };
+}
+
+async function* readHeaders(layer: Layer, where: string): AsyncGenerator<TarReadItem> {
+  const at = layer.location;
+  if (!at || (await storedCompression(at)) !== 'none') {
+    for await (const item of readEntries(layer, where, { tarBytes: 0, passes: 0 }, false)) yield item;
+    return;
+  }
+  const body = (): never => {
+    throw new Error(`${where}: entry data is not read while planning`);
+  };
+  for await (const entry of scanTarFile(at.path, { where, start: at.start, length: at.size })) yield { entry, body };
+}
+
+async function storedCompression(at: FileRange): Promise<Compression> {
+  const fh = await open(at.path, 'r');
+  try {
+    const head = Buffer.alloc(Math.min(MAGIC_LENGTH, at.size));
+    await fh.read(head, 0, head.length, at.start);
+    return detectCompression(head);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** How messages name layer `i` of `image`: "layer 3/14 (sha256:ab12…) of docker-archive:x.tar". */
+export function layerWhere(image: Image, i: number): string {
+  return `layer ${i + 1}/${image.layers.length} (${shortDigest(image.layers[i]!.diffId)}) of ${image.origin}`;
+}
+
 /** Short form of a digest for messages: "sha256:0123456789ab". */
 export function shortDigest(digest: string | undefined): string {
   return digest ? digest.slice(0, 19) : 'unknown digest';
 }
 
-async function* readEntries(layer: Layer, where: string, stats: LayerReadStats): AsyncGenerator<TarReadItem> {
+async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, checkDigest = true): AsyncGenerator<TarReadItem> {
   stats.passes++;
   const { stream, compression } = await decompress(await layer.open(), where);
   stats.compression = compression;
@@ -39,7 +79,7 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats):
   try {
     yield* readTar(hashed(stream, hash, stats, () => (complete = true)), { where });
     // readTar drains the stream after the end-of-archive blocks, so the hash covers every byte.
-    if (complete) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
+    if (complete && checkDigest) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
   } finally {
     if (!complete) stream.destroy();
   }

@@ -33,6 +33,18 @@ export interface Layer {
   readonly diffId: string;
   /** Open the stored bytes from the start; may be called more than once. */
   open(): Promise<Readable>;
+  /**
+   * Where the stored bytes lie in a file, when they lie there as they are (a blob in a layout,
+   * a member of an archive): lets a planning pass read tar headers in place and seek over data.
+   */
+  readonly location?: FileRange;
+}
+
+/** A byte range of a file. */
+export interface FileRange {
+  path: string;
+  start: number;
+  size: number;
 }
 
 /** The parsed image config (Docker or OCI); unknown fields are kept as they are. */
@@ -75,7 +87,7 @@ export type Compression = 'none' | 'gzip' | 'zstd';
  * a source layer kept as it is (--keep-base): its stored bytes are copied without re-encoding.
  */
 export type OutputLayer =
-  | { readonly kind: 'new'; open(): Promise<Readable> }
+  | { readonly kind: 'new'; open(): Promise<Readable>; /** exact uncompressed size, when planned ahead */ readonly size?: number }
   | { readonly kind: 'copy'; readonly layer: Layer };
 
 /** What a sink writes: an edited config (rootfs.diff_ids filled in by the sink), layers, names. */

@@ -5,7 +5,7 @@
  */
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
-import { layerTar, shortDigest, type LayerReadStats } from '../layer-entries.js';
+import { layerTar, layerWhere, type LayerReadStats } from '../layer-entries.js';
 import { openSource, parseReference } from '../transports/index.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
 import { layerCommands } from './history.js';
@@ -40,7 +40,7 @@ export async function inspectImage(image: Image, source: string, top = 10): Prom
   const commands = layerCommands(image.config.history, image.layers.length);
   const read: Omit<LayerReport, keyof LayerFsStats>[] = [];
   for (const [i, layer] of image.layers.entries()) {
-    const where = `layer ${i + 1}/${image.layers.length} (${shortDigest(layer.diffId)}) of ${image.origin}`;
+    const where = layerWhere(image, i);
     const stats: LayerReadStats = { tarBytes: 0, passes: 0 };
     analysis.startLayer(i, where);
     for await (const { entry } of layerTar(layer, where, stats).entries()) analysis.entry(entry);

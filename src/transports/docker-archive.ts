@@ -6,6 +6,7 @@
  * index is used). Written archives use the classic layout that every `docker load` (20.10 on)
  * and `podman load` read.
  */
+import type { Writable } from 'node:stream';
 import { LayerflatError } from '../errors.js';
 import { withDiffIds, serializeConfig } from '../image/config.js';
 import { sha256Digest, sha256Hex } from '../image/digest.js';
@@ -18,6 +19,7 @@ import { tarFileTree, type FileTree } from './internal/file-tree.js';
 import { writeOutputLayer, type WrittenLayer } from './internal/layer-output.js';
 import { readOciImage } from './internal/oci-image.js';
 import type { TarFileWriter } from './internal/tar-file-writer.js';
+import { TarStreamWriter } from './internal/tar-stream-writer.js';
 import { describeReference } from './reference.js';
 import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOptions } from './types.js';
 
@@ -27,9 +29,10 @@ function layerOf(tree: FileTree, name: string, diffId: string, i: number): Layer
   // Docker >= 25 names layers by digest, so they can be checked as they stream; older names cannot.
   const hex = /^(?:\.\/)?blobs\/sha256\/([a-f0-9]{64})$/.exec(name)?.[1];
   const size = tree.size(name);
-  if (hex === undefined) return { diffId, size, open: async () => tree.open(name) };
+  const location = tree.locate(name);
+  if (hex === undefined) return { diffId, size, location, open: async () => tree.open(name) };
   const digest = `sha256:${hex}`;
-  return { digest, diffId, size, open: async () => pipeVerified(tree.open(name), { digest, size }, where) };
+  return { digest, diffId, size, location, open: async () => pipeVerified(tree.open(name), { digest, size }, where) };
 }
 
 async function readConfig(tree: FileTree, entry: DockerArchiveEntry) {
@@ -81,13 +84,43 @@ async function fill(writer: TarFileWriter, image: OutputImage, repoTags: string[
     const name = (w: WrittenLayer) => (seen.has(w.digest) ? undefined : (seen.add(w.digest), `${hexOf(w.digest)}.tar`));
     layers.push(await writer.addStreamed(produce, name));
   }
+  return addConfigAndManifest(writer, image, repoTags, layers, layers.map((l) => `${hexOf(l.digest)}.tar`));
+}
+
+/** The config (its diff_ids now known) and manifest.json, after the layers. */
+async function addConfigAndManifest(
+  writer: Pick<TarFileWriter, 'addFile'>,
+  image: OutputImage,
+  repoTags: string[],
+  layers: WrittenLayer[],
+  layerNames: string[],
+): Promise<WriteResult> {
   const configBytes = serializeConfig(withDiffIds(image.config, layers.map((l) => l.diffId)));
   const configHex = sha256Hex(configBytes);
   await writer.addFile(`${configHex}.json`, configBytes);
-  const entry = { Config: `${configHex}.json`, RepoTags: repoTags, Layers: layers.map((l) => `${hexOf(l.digest)}.tar`) };
-  const manifest = Buffer.from(JSON.stringify([entry]));
+  const manifest = Buffer.from(JSON.stringify([{ Config: `${configHex}.json`, RepoTags: repoTags, Layers: layerNames }]));
   await writer.addFile('manifest.json', manifest);
   return { manifestDigest: sha256Digest(manifest), configDigest: `sha256:${configHex}`, layers, bytesWritten: 0 };
+}
+
+/** Every layer's stored size, when all are known before writing (then stdout needs no spool). */
+function plannedSizes(image: OutputImage, options: SinkOptions): number[] | undefined {
+  const sizes = image.layers.map((l) => (l.kind === 'copy' ? l.layer.size : options.compression === 'none' ? l.size : undefined));
+  return sizes.every((s) => s !== undefined) ? (sizes as number[]) : undefined;
+}
+
+/**
+ * Stream the archive to `out` as it is made. Members must be named before their bytes, so layers
+ * are "<n>/layer.tar" (as classic `docker save` names them) rather than named by digest.
+ */
+async function streamArchive(out: Writable, image: OutputImage, sizes: number[], repoTags: string[], options: SinkOptions): Promise<WriteResult> {
+  const writer = new TarStreamWriter(out);
+  const layers: WrittenLayer[] = [];
+  for (const [i, layer] of image.layers.entries()) {
+    layers.push(await writer.addSized(`${i}/layer.tar`, sizes[i]!, (consume) => writeOutputLayer(layer, options.compression, consume)));
+  }
+  const result = await addConfigAndManifest(writer, image, repoTags, layers, layers.map((_, i) => `${i}/layer.tar`));
+  return { ...result, bytesWritten: await writer.finish() };
 }
 
 /**
@@ -98,6 +131,8 @@ async function fill(writer: TarFileWriter, image: OutputImage, repoTags: string[
  */
 async function write(ref: ImageReference, image: OutputImage, options: SinkOptions): Promise<WriteResult> {
   const repoTags = repoTagsFor(ref.ref, image.tags);
+  const sizes = plannedSizes(image, options);
+  if (ref.path === '-' && !options.beforeCommit && sizes) return streamArchive(process.stdout, image, sizes, repoTags, options);
   const build = async (file: string) => {
     const { result, size } = await writeArchive(file, (writer) => fill(writer, image, repoTags, options));
     return { ...result, bytesWritten: size };

@@ -7,7 +7,7 @@ import { decompress } from '../compress/decompress.js';
 import { LayerflatError } from '../errors.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
-import { layerTar, shortDigest } from '../layer-entries.js';
+import { layerTar, layerWhere } from '../layer-entries.js';
 import type { LayerTar } from '../merge/merge-stream.js';
 import { readTar } from '../tar/reader.js';
 import { openSource, parseReference, type ImageReference } from '../transports/index.js';
@@ -22,7 +22,7 @@ export interface SideOptions {
 
 /** The merged filesystem of an image's layers. */
 export function viewOfImage(image: Image): Promise<FsTree<FileFacts>> {
-  return imageView(image.layers.map((l, i) => layerTar(l, `layer ${i + 1}/${image.layers.length} (${shortDigest(l.diffId)}) of ${image.origin}`)));
+  return imageView(image.layers.map((l, i) => layerTar(l, layerWhere(image, i))));
 }
 
 /** The merged filesystem that `text` names. */

@@ -19,8 +19,8 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[], input?: Buffer) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, maxBuffer: 1 << 28 });
+function run(args: string[], input?: Buffer, env: NodeJS.ProcessEnv = process.env) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, maxBuffer: 1 << 28, env });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
@@ -53,6 +53,15 @@ describe('layerflat flatten', () => {
     const v = run(['verify', RULES, out]);
     expect(v.stdout.toString()).toMatch(/^same filesystem/);
     expect(v.code).toBe(0);
+  });
+
+  it('streams a seekable source to stdout with no temporary file (TMPDIR does not even exist)', () => {
+    const r = run(['flatten', RULES, '-'], undefined, { ...process.env, TMPDIR: path.join(tmp, 'no', 'such', 'dir') });
+    expect(r.stderr).toMatch(/flattened 19 layers into 1/);
+    expect(r.code).toBe(0);
+    const out = path.join(tmp, 'streamed.tar');
+    fs.writeFileSync(out, r.stdout);
+    expect(run(['verify', RULES, out]).code).toBe(0);
   });
 
   it('checks its own output with --verify and says nothing with --quiet', () => {

@@ -9,7 +9,7 @@ import { isConfigMediaType } from '../../image/media-types.js';
 import { parseConfig, parseIndex, parseManifest } from '../../image/manifest.js';
 import { familiarImageName } from '../../image/name.js';
 import type { Descriptor, Image, Layer, Platform } from '../../image/types.js';
-import { BlobStore } from './blob-store.js';
+import { blobName, BlobStore } from './blob-store.js';
 import type { FileTree } from './file-tree.js';
 import { selectManifest, type SelectedManifest } from './oci-index.js';
 
@@ -40,7 +40,8 @@ function layerOf(store: BlobStore, d: Descriptor, diffId: string, i: number): La
     throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${where} has media type ${d.mediaType}, which is not a layer type layerflat can read`);
   }
   if (!store.has(d)) throw new LayerflatError('NOT_FOUND', `${where}: blob ${d.digest} is missing`);
-  return { digest: d.digest, mediaType: d.mediaType, size: d.size, diffId, open: async () => store.open(d, `layer ${i}`) };
+  const location = store.tree.locate(blobName(d.digest, store.tree.where));
+  return { digest: d.digest, mediaType: d.mediaType, size: d.size, diffId, location, open: async () => store.open(d, `layer ${i}`) };
 }
 
 /** The names an index entry gave the image: the full image name (short form) and the ref name. */
