@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ParallelGzip, decompress } from '../../src/compress/index.js';
 import { crc32, crc32Js } from '../../src/compress/crc32.js';
+import { deflatePool, type DeflateJob } from '../../src/compress/deflate-pool.js';
 import { chunkedSource, collect, has, mixedData, run, sleep, through, tryRun } from './helpers.js';
 
 const BS = 64 * 1024; // smallest block size, so tests cross many block boundaries cheaply
@@ -137,6 +138,34 @@ describe('ParallelGzip streaming', () => {
     gz.write(Buffer.alloc(BS * 3));
     gz.destroy(new Error('stop'));
     await expect(p).rejects.toThrow('stop');
+  });
+});
+
+describe('deflate worker pool', () => {
+  it('serves several streams at once', async () => {
+    const inputs = [mixedData(9 * BS + 1, 31), randomBytes(5 * BS), mixedData(3, 32), mixedData(20 * BS, 33)];
+    const outs = await Promise.all(inputs.map((d, i) => pgzip(d, { threads: 1 + (i % 3), level: 1 + i })));
+    for (const [i, gz] of outs.entries()) expect(gunzipSync(gz).equals(inputs[i]!)).toBe(true);
+  });
+
+  it('reports a failing job as an IO error instead of hanging', async () => {
+    const err = await new Promise<Error | null>((resolve) => {
+      const job: DeflateJob = {
+        threads: 1,
+        level: 42, // zlib refuses this
+        last: true,
+        data: Buffer.from('x'),
+        dictionary: undefined,
+        cancelled: false,
+        done: (e) => resolve(e),
+      };
+      deflatePool().submit(job);
+    });
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error & { code?: string }).code).toBe('IO');
+    // The pool still works afterwards.
+    const data = mixedData(2 * BS, 34);
+    expect(gunzipSync(await pgzip(data)).equals(data)).toBe(true);
   });
 });
 
