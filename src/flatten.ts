@@ -3,6 +3,7 @@
  * into one, and hand the result to the sink — which writes under a temporary name and renames
  * only when the output is complete (and, with --verify, checked).
  */
+import fs from 'node:fs';
 import { Readable } from 'node:stream';
 import { LayerflatError } from './errors.js';
 import { flatConfig } from './image/flat-config.js';
@@ -38,7 +39,11 @@ export interface FlattenOptions {
   force?: boolean;
   /** Where to spool stdin / stdout archives; default: the OS temp dir. */
   tmpDir?: string;
-  /** Before renaming the output into place, check it is the same filesystem as the source. */
+  /**
+   * Before renaming the output into place, check it is the same filesystem as the source.
+   * Always done when --force is about to replace something that exists: a user's image is
+   * never overwritten by an unchecked replacement.
+   */
   verify?: boolean;
   /** Progress: called as layers start and bytes flow. */
   onProgress?: (p: FlattenProgress) => void;
@@ -66,6 +71,8 @@ export interface FlattenResult {
   configDigest: string;
   layers: WriteResult['layers'];
   tags: string[];
+  /** Whether the output was checked against the source before it was put in place. */
+  verified: boolean;
   seconds: number;
 }
 
@@ -84,8 +91,9 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
     const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
     const sink = sinkFor(destRef);
+    const verify = options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
     const compression = options.compression ?? sink.defaultCompression;
-    const size = await plannedSize(image, keep, destRef, compression, options, base);
+    const size = await plannedSize(image, keep, destRef, compression, verify, base);
     const output: OutputImage = {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
@@ -98,9 +106,9 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       compression,
       force: options.force ?? false,
       tmpDir: options.tmpDir,
-      beforeCommit: options.verify ? (staged) => verifyOutput(image, staged) : undefined,
+      beforeCommit: verify ? (staged) => verifyOutput(image, staged) : undefined,
     });
-    return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, started);
+    return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, verify, started);
   } finally {
     await opened.close();
   }
@@ -111,8 +119,8 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
  * its bytes: planning the flat layer's exact size first (tar headers only, read in place where
  * the layers are plain tars in a file) lets it stream out with no temporary copy at all.
  */
-async function plannedSize(image: Image, keep: number, dest: ImageReference, compression: Compression, o: FlattenOptions, base: PathState | undefined): Promise<number | undefined> {
-  if (dest.path !== '-' || compression !== 'none' || o.verify) return undefined;
+async function plannedSize(image: Image, keep: number, dest: ImageReference, compression: Compression, verify: boolean, base: PathState | undefined): Promise<number | undefined> {
+  if (dest.path !== '-' || compression !== 'none' || verify) return undefined;
   const headers = image.layers.slice(keep).map((l, i) => layerHeaders(l, layerWhere(image, keep + i)));
   return measureMerge(headers, { base });
 }
@@ -213,6 +221,7 @@ function result(
   layerStats: LayerReadStats[],
   written: WriteResult,
   tags: readonly string[],
+  verified: boolean,
   started: bigint,
 ): FlattenResult {
   return {
@@ -234,6 +243,7 @@ function result(
     configDigest: written.configDigest,
     layers: written.layers,
     tags: [...tags],
+    verified,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
 }

@@ -77,7 +77,9 @@ describe('layerflat flatten', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^layerflat: error \[DEST_EXISTS\]/);
     expect(fs.readFileSync(dest, 'utf8')).toBe('precious');
-    expect(run(['flatten', RULES, dest, '--force', '-q']).code).toBe(0);
+    const forced = run(['flatten', RULES, dest, '--force', '--json']);
+    expect(forced.code).toBe(0);
+    expect(JSON.parse(forced.stdout.toString()).verified).toBe(true); // replacing something is always checked first
     expect(fs.statSync(dest).size).toBeGreaterThan(1000);
   });
 
