@@ -93,12 +93,12 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const sink = sinkFor(destRef);
     const verify = options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
     const compression = options.compression ?? sink.defaultCompression;
-    const size = await plannedSize(image, keep, destRef, compression, verify, base);
+    const size = sink.streamsPlannedLayers ? await plannedSize(image, keep, destRef, compression, verify, base) : undefined;
     const output: OutputImage = {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, size, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
+        { kind: 'new' as const, size, open: async () => Readable.from(batch(progress.watch(merged.stream, merged.stats))) },
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
@@ -246,4 +246,23 @@ function result(
     verified,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
+}
+
+/** EXPERIMENT: join small chunks into ~1 MiB ones. */
+async function* batch(chunks: AsyncIterable<Buffer>, target = 1 << 20): AsyncGenerator<Buffer> {
+  let pending: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of chunks) {
+    if (size === 0 && chunk.length >= target) {
+      yield chunk;
+      continue;
+    }
+    pending.push(chunk);
+    size += chunk.length;
+    if (size < target) continue;
+    yield Buffer.concat(pending, size);
+    pending = [];
+    size = 0;
+  }
+  if (size > 0) yield Buffer.concat(pending, size);
 }

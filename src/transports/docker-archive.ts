@@ -146,4 +146,4 @@ async function write(ref: ImageReference, image: OutputImage, options: SinkOptio
  * compressing costs CPU and saves nothing there — and speed is the point. Users of Docker 29's
  * containerd store, which keeps the blob too, should pass --compress gzip.
  */
-export const dockerArchive: Source & Sink = { defaultCompression: 'none', open, write };
+export const dockerArchive: Source & Sink = { defaultCompression: 'none', streamsPlannedLayers: true, open, write };

@@ -46,5 +46,10 @@ export interface SinkOptions {
 export interface Sink {
   /** The compression used when the user gives none, and why (shown in --help). */
   readonly defaultCompression: Compression;
+  /**
+   * Whether the sink streams to stdout with no temporary copy when every layer's size is known
+   * in advance (OutputLayer 'new' with `size`) — worth a planning pass to learn that size.
+   */
+  readonly streamsPlannedLayers?: boolean;
   write(ref: ImageReference, image: OutputImage, options: SinkOptions): Promise<WriteResult>;
 }
