@@ -98,7 +98,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, size, open: async () => Readable.from(batch(progress.watch(merged.stream, merged.stats))) },
+        { kind: 'new' as const, size, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
@@ -246,23 +246,4 @@ function result(
     verified,
     seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
-}
-
-/** EXPERIMENT: join small chunks into ~1 MiB ones. */
-async function* batch(chunks: AsyncIterable<Buffer>, target = 1 << 20): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of chunks) {
-    if (size === 0 && chunk.length >= target) {
-      yield chunk;
-      continue;
-    }
-    pending.push(chunk);
-    size += chunk.length;
-    if (size < target) continue;
-    yield Buffer.concat(pending, size);
-    pending = [];
-    size = 0;
-  }
-  if (size > 0) yield Buffer.concat(pending, size);
 }

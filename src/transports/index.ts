@@ -46,8 +46,10 @@ async function head(file: string): Promise<Buffer> {
  * manifest.json → docker-archive; with index.json or oci-layout (and no manifest.json) →
  * oci-archive. Fails with NOT_FOUND, NOT_A_TAR or BAD_MANIFEST saying what the path is instead.
  */
-export async function detectTransport(file: string): Promise<string> {
+export async function detectTransport(file: string, label = file): Promise<string> {
   const st = await fs.promises.stat(file).catch(() => undefined);
+  // What a pipe delivers when the command feeding it (docker save, podman save) failed.
+  if (st?.isFile() && st.size === 0) throw new LayerflatError('NOT_A_TAR', `${label} is empty: no image archive to read`);
   if (!st) {
     const hint = file.includes(':') ? '; to choose an image inside an archive, write docker-archive:PATH:REF (or oci:, oci-archive:)' : '';
     throw new LayerflatError('NOT_FOUND', `${file} does not exist${hint}`);
@@ -69,7 +71,7 @@ export async function detectTransport(file: string): Promise<string> {
 async function openSpooled(ref: ImageReference, options: SourceOptions, input: Readable): Promise<OpenedImage> {
   const spooled = await spoolToFile(input, options.tmpDir);
   try {
-    const name = ref.transport === 'auto' ? await detectTransport(spooled.path) : ref.transport;
+    const name = ref.transport === 'auto' ? await detectTransport(spooled.path, 'stdin') : ref.transport;
     const opened = await transport(name).open({ ...ref, transport: name, path: spooled.path }, options);
     const origin = `stdin (${name}${ref.ref !== undefined ? `:${ref.ref}` : ''})`;
     return {

@@ -133,6 +133,13 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
     expect(listing(dir)).toEqual([]);
   });
 
+  it('says "stdin is empty" when the command feeding the pipe failed', () => {
+    const r = run(['flatten', '-', '-'], Buffer.alloc(0));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^layerflat: error \[NOT_A_TAR\]: stdin is empty/);
+    expect(r.stdout.length).toBe(0);
+  });
+
   it('leaves nothing behind when interrupted mid-run', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'sig-'));
     const child = spawn(process.execPath, [BIN, 'flatten', '-', path.join(dir, 'out.tar')], { stdio: ['pipe', 'ignore', 'pipe'] });
