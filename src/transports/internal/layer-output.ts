@@ -33,6 +33,13 @@ class HeadCapture extends Transform {
 
 async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compression: Compression, consume: ChunkConsumer): Promise<WrittenLayer> {
   const uncompressed = new DigestStream();
+  if (compression === 'none') {
+    // stored bytes = uncompressed bytes: one hash and no pass-through stage (a multi-GB layer
+    // hashed twice costs as much as reading it)
+    await pipeline(await layer.open(), uncompressed, consume);
+    const diff = await uncompressed.result();
+    return { digest: diff.digest, diffId: diff.digest, size: diff.size, mediaType: layerMediaType(compression) };
+  }
   const stored = new DigestStream();
   await pipeline(await layer.open(), uncompressed, compressStream(compression), stored, consume);
   const [diff, out] = await Promise.all([uncompressed.result(), stored.result()]);
