@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measureMerge, type LayerTar } from '../../src/merge/merge-stream.js';
 import { readTar } from '../../src/tar/reader.js';
 import { FsTree } from '../../src/verify/fs-tree.js';
+import type { Spec } from '../helpers/plan-driver.js';
 import { randomLayers } from '../helpers/random-layers.js';
 import { rechunk } from '../helpers/rechunk.js';
 import { flatMem, memLayer } from '../helpers/mem-layers.js';
@@ -58,14 +59,7 @@ describe('mergeLayers: bytes', () => {
 describe('measureMerge', () => {
   it('predicts the exact flat layer size without reading any entry data', async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const tars = randomLayers(seed).map((layer, l) =>
-        layer.map((e, o): EntrySpec => ({
-          path: e.type === 'dir' ? `${e.path}/` : e.path,
-          type: e.type,
-          linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
-          content: e.type === 'file' && !e.path.includes('.wh.') ? 'x'.repeat((l * 97 + o * 31) % 1500) : undefined,
-        })),
-      );
+      const tars = tarSpecs(randomLayers(seed), (l, o) => 'x'.repeat((l * 97 + o * 31) % 1500));
       const { bytes } = await flatMem(tars.map((t) => memLayer(t)));
       const headerOnly = tars.map((t): LayerTar => {
         const layer = memLayer(t);
@@ -85,14 +79,7 @@ describe('mergeLayers: equals an engine, through real tar bytes', () => {
   it('matches bottom-up application on 1500 random images', async () => {
     for (let seed = 1; seed <= 1500; seed++) {
       const specs = randomLayers(seed);
-      const tars = specs.map((layer, l) =>
-        layer.map((e, o): EntrySpec => ({
-          path: e.type === 'dir' ? `${e.path}/` : e.path,
-          type: e.type,
-          linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
-          content: e.type === 'file' && !e.path.includes('.wh.') ? `content ${l}:${o}` : undefined,
-        })),
-      );
+      const tars = tarSpecs(specs, (l, o) => `content ${l}:${o}`);
       const expected = await view(tars.map((t) => memLayer(t)));
       const { bytes } = await flatMem(tars.map((t, i) => memLayer(t, `layer ${i}`)));
       const actual = await view([{ where: 'flat', entries: () => readTar(rechunk(bytes, 4096)) }]);
@@ -101,6 +88,18 @@ describe('mergeLayers: equals an engine, through real tar bytes', () => {
     }
   });
 });
+
+/** Planner specs as tar entry specs; regular files get `content(layer, ordinal)`. */
+function tarSpecs(layers: Spec[][], content: (layer: number, ordinal: number) => string): EntrySpec[][] {
+  return layers.map((layer, l) =>
+    layer.map((e, o): EntrySpec => ({
+      path: e.type === 'dir' ? `${e.path}/` : e.path,
+      type: e.type,
+      linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
+      content: e.type === 'file' && !e.path.includes('.wh.') ? content(l, o) : undefined,
+    })),
+  );
+}
 
 /** Apply layers bottom-up as an engine would; describe each path by type and content. */
 async function view(layers: LayerTar[]): Promise<string[]> {
