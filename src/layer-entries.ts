@@ -74,29 +74,30 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   stats.passes++;
   const { stream, compression } = await decompress(await layer.open(), where);
   stats.compression = compression;
-  const hash = createHash('sha256');
+  // An uncompressed blob whose digest is its diff_id is already checked by open(): hash once.
+  const hash = checkDigest && !(compression === 'none' && layer.digest === layer.diffId) ? createHash('sha256') : undefined;
   let complete = false;
   try {
-    yield* readTar(hashed(stream, hash, stats, () => (complete = true)), { where });
+    yield* readTar(counted(stream, hash, stats, () => (complete = true)), { where });
     // readTar drains the stream after the end-of-archive blocks, so the hash covers every byte.
-    if (complete && checkDigest) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
+    if (complete && hash) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
   } finally {
     if (!complete) stream.destroy();
   }
 }
 
 /**
- * Pass chunks through while hashing them. A plain generator rather than a Transform stream:
- * one stage less on the hot path.
+ * Pass chunks through, counting and (when asked) hashing them. A plain generator rather than a
+ * Transform stream: one stage less on the hot path.
  */
-async function* hashed(
+async function* counted(
   stream: Readable,
-  hash: ReturnType<typeof createHash>,
+  hash: ReturnType<typeof createHash> | undefined,
   stats: LayerReadStats,
   onEnd: () => void,
 ): AsyncGenerator<Buffer> {
   for await (const chunk of stream as AsyncIterable<Buffer>) {
-    hash.update(chunk);
+    hash?.update(chunk);
     stats.tarBytes += chunk.length;
     yield chunk;
   }

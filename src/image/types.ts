@@ -23,7 +23,10 @@ export interface Descriptor {
 
 /** One layer blob as stored (plain tar, gzip or zstd — the reader detects which). */
 export interface Layer {
-  /** Digest of the stored blob, when the source knows it ("sha256:<hex>"). */
+  /**
+   * Digest of the stored blob, when the source knows it ("sha256:<hex>"); the stream open()
+   * returns then fails with DIGEST_MISMATCH unless the bytes match it.
+   */
   readonly digest?: string;
   /** The media type the source declared, or undefined (docker-archive has none). */
   readonly mediaType?: string;
