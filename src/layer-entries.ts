@@ -74,8 +74,10 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   stats.passes++;
   const { stream, compression } = await decompress(await layer.open(), where);
   stats.compression = compression;
-  // An uncompressed blob whose digest is its diff_id is already checked by open(): hash once.
-  const hash = checkDigest && !(compression === 'none' && layer.digest === layer.diffId) ? createHash('sha256') : undefined;
+  // Nothing to check against (a filesystem tar), or an uncompressed blob whose digest is its
+  // diff_id, already checked by open(): no hash here.
+  const alreadyChecked = compression === 'none' && layer.digest === layer.diffId;
+  const hash = checkDigest && layer.diffId && !alreadyChecked ? createHash('sha256') : undefined;
   let complete = false;
   try {
     yield* readTar(counted(stream, hash, stats, () => (complete = true)), { where });

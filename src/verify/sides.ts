@@ -3,13 +3,11 @@
  * (`tar:PATH`, or a bare path to a tar that holds no image — what `docker export` writes).
  */
 import fs from 'node:fs';
-import { decompress } from '../compress/decompress.js';
 import { LayerflatError } from '../errors.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
 import { layerTar, layerWhere } from '../layer-entries.js';
 import type { LayerTar } from '../merge/merge-stream.js';
-import { readTar } from '../tar/reader.js';
 import { openSource, parseReference, type ImageReference } from '../transports/index.js';
 import type { FileFacts } from './facts.js';
 import type { FsTree } from './fs-tree.js';
@@ -55,15 +53,11 @@ function isFile(path: string): boolean {
   return fs.statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
 }
 
-/** A filesystem tar read as a single layer (it may be compressed). */
+/** A filesystem tar read as a single layer (it may be compressed); it has no diff_id to check. */
 function filesystemTar(path: string): LayerTar {
-  const where = `filesystem tar ${path}`;
-  return {
-    where,
-    entries: async function* () {
-      if (!isFile(path)) throw new LayerflatError('NOT_FOUND', `${path} does not exist or is not a file`);
-      const { stream } = await decompress(fs.createReadStream(path), where);
-      yield* readTar(stream, { where });
-    },
+  const open = async () => {
+    if (!isFile(path)) throw new LayerflatError('NOT_FOUND', `${path} does not exist or is not a file`);
+    return fs.createReadStream(path);
   };
+  return layerTar({ diffId: '', open }, `filesystem tar ${path}`);
 }

@@ -160,4 +160,15 @@ describe('layerflat verify', () => {
     expect(diff.stdout.toString()).toMatch(/^\d+ difference\(s\) between .*: /);
     expect(run(['verify', RULES, path.join(tmp, 'nope.tar')]).code).toBe(2);
   });
+
+  it('compares an image with a plain filesystem tar (what docker export writes)', () => {
+    const flat = path.join(tmp, 'for-fs.tar');
+    expect(run(['flatten', RULES, flat, '-q']).code).toBe(0);
+    const dir = fs.mkdtempSync(path.join(tmp, 'fs-'));
+    const manifest = JSON.parse(spawnSync('tar', ['-xOf', flat, 'manifest.json']).stdout.toString());
+    spawnSync('tar', ['-xf', flat, '-C', dir, manifest[0].Layers[0]]);
+    const layer = path.join(dir, manifest[0].Layers[0]);
+    expect(run(['verify', RULES, layer]).stdout.toString()).toMatch(/^same filesystem/);
+    expect(run(['verify', `tar:${layer}`, path.join(FIX, 'podman-rules.tar')]).code).toBe(1);
+  });
 });
