@@ -4,12 +4,11 @@
  * only when the output is complete (and, with --verify, checked).
  */
 import fs from 'node:fs';
-import { Readable } from 'node:stream';
 import { LayerflatError } from './errors.js';
 import { flatConfig } from './image/flat-config.js';
 import { parsePlatform } from './image/platform.js';
 import type { Compression, Image, OutputImage, WriteResult } from './image/types.js';
-import { layerHeaders, layerTar, layerWhere, type LayerReadStats } from './layer-entries.js';
+import { DigestChecks, layerHeaders, layerTar, layerWhere, type LayerReadStats } from './layer-entries.js';
 import { measureMerge, mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.js';
 import type { PathState } from './merge/path-state.js';
 import { openSource, sinkFor } from './transports/index.js';
@@ -86,7 +85,8 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
-    const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i)));
+    const checks = new DigestChecks();
+    const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i), { checks }));
     const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
     const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
     const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
@@ -98,7 +98,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, size, open: async () => Readable.from(progress.watch(merged.stream, merged.stats)) },
+        { kind: 'new' as const, size, open: async () => checkedAtEnd(progress.watch(merged.stream, merged.stats), checks) },
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
@@ -112,6 +112,12 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   } finally {
     await opened.close();
   }
+}
+
+/** The flat layer's bytes, ending only once every source layer's diff_id check has passed. */
+async function* checkedAtEnd(chunks: AsyncIterable<Buffer>, checks: DigestChecks): AsyncGenerator<Buffer> {
+  yield* chunks;
+  await checks.settle();
 }
 
 /**

@@ -9,6 +9,7 @@ import type { Readable } from 'node:stream';
 import { decompress } from './compress/decompress.js';
 import { detectCompression, MAGIC_LENGTH } from './compress/detect.js';
 import { LayerflatError } from './errors.js';
+import { fileRangeDigest } from './image/file-digest.js';
 import type { Compression, FileRange, Image, Layer } from './image/types.js';
 import type { LayerTar } from './merge/merge-stream.js';
 import { scanTarFile } from './tar/list-file.js';
@@ -23,9 +24,50 @@ export interface LayerReadStats {
   compression?: Compression;
 }
 
+/**
+ * diff_id checks still running on the hashing thread. A command that can wait for them until
+ * its output is complete (flatten, before anything is put in place) collects them here, so the
+ * main thread never stops for the hashing thread at a layer's end; without a collector each
+ * check is awaited when its layer's read ends. A failure shows at the next layer's start.
+ */
+export class DigestChecks {
+  private readonly running = new Set<Promise<void>>();
+  private failure: Error | undefined;
+
+  add(check: Promise<void>): void {
+    const tracked: Promise<void> = check
+      .catch((err: Error) => void (this.failure ??= err))
+      .finally(() => this.running.delete(tracked));
+    this.running.add(tracked);
+  }
+
+  throwIfFailed(): void {
+    if (this.failure) throw this.failure;
+  }
+
+  /** Wait for every check; throws the first failure. */
+  async settle(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
+    this.throwIfFailed();
+  }
+}
+
+export interface LayerTarOptions {
+  stats?: LayerReadStats;
+  /** Collect diff_id checks rather than wait for each at its layer's end. */
+  checks?: DigestChecks;
+}
+
 /** A LayerTar over `layer`; `where` names it in messages ("layer 3/14 (sha256:ab12…)"). */
-export function layerTar(layer: Layer, where: string, stats: LayerReadStats = { tarBytes: 0, passes: 0 }): LayerTar & { stats: LayerReadStats } {
-  return { where, stats, entries: () => readEntries(layer, where, stats) };
+export function layerTar(layer: Layer, where: string, options: LayerTarOptions = {}): LayerTar & { stats: LayerReadStats } {
+  const stats = options.stats ?? { tarBytes: 0, passes: 0 };
+  let checked = false; // a hardlink re-read need not hash the layer again
+  const read = () => {
+    const check = !checked;
+    checked = true;
+    return readEntries(layer, where, stats, check, options.checks);
+  };
+  return { where, stats, entries: read };
 }
 
 /**
@@ -70,19 +112,31 @@ export function shortDigest(digest: string | undefined): string {
   return digest ? digest.slice(0, 19) : 'unknown digest';
 }
 
-async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, checkDigest = true): AsyncGenerator<TarReadItem> {
+async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, checkDigest = true, checks?: DigestChecks): AsyncGenerator<TarReadItem> {
+  checks?.throwIfFailed();
   stats.passes++;
   const { stream, compression } = await decompress(await layer.open(), where);
   stats.compression = compression;
   // Nothing to check against (a filesystem tar), or an uncompressed blob whose digest is its
   // diff_id, already checked by open(): no hash here.
   const alreadyChecked = compression === 'none' && layer.digest === layer.diffId;
-  const hash = checkDigest && layer.diffId && !alreadyChecked ? createHash('sha256') : undefined;
+  const wanted = checkDigest && layer.diffId !== undefined && layer.diffId !== '' && !alreadyChecked;
+  // A plain tar lying in a file is hashed by reading it back on the hashing thread; anything
+  // else (decompressed here, or not in a file) is hashed on the way through.
+  const at = layer.location;
+  const offThread = wanted && at !== undefined && compression === 'none';
+  const hash = wanted && !offThread ? createHash('sha256') : undefined;
+  let check: Promise<void> | undefined;
+  if (offThread) {
+    check = fileRangeDigest(at.path, at.start, at.size).then((digest) => checkDiffId(layer, digest, where));
+    if (checks) checks.add(check);
+  }
   let complete = false;
   try {
     yield* readTar(counted(stream, hash, stats, () => (complete = true)), { where });
     // readTar drains the stream after the end-of-archive blocks, so the hash covers every byte.
     if (complete && hash) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
+    if (complete && check && !checks) await check;
   } finally {
     if (!complete) stream.destroy();
   }

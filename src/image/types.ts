@@ -90,7 +90,7 @@ export type Compression = 'none' | 'gzip' | 'zstd';
  * a source layer kept as it is (--keep-base): its stored bytes are copied without re-encoding.
  */
 export type OutputLayer =
-  | { readonly kind: 'new'; open(): Promise<Readable>; /** exact uncompressed size, when planned ahead */ readonly size?: number }
+  | { readonly kind: 'new'; open(): Promise<AsyncIterable<Buffer>>; /** exact uncompressed size, when planned ahead */ readonly size?: number }
   | { readonly kind: 'copy'; readonly layer: Layer };
 
 /** What a sink writes: an edited config (rootfs.diff_ids filled in by the sink), layers, names. */

@@ -43,7 +43,7 @@ export async function inspectImage(image: Image, source: string, top = 10): Prom
     const where = layerWhere(image, i);
     const stats: LayerReadStats = { tarBytes: 0, passes: 0 };
     analysis.startLayer(i, where);
-    for await (const { entry } of layerTar(layer, where, stats).entries()) analysis.entry(entry);
+    for await (const { entry } of layerTar(layer, where, { stats }).entries()) analysis.entry(entry);
     analysis.endLayer();
     read.push({
       index: i,

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { removeOnSignal } from '../../src/transports/internal/cleanup.js';
 import { stageFile } from '../../src/transports/internal/staged-output.js';
-import { coalesce, TarFileWriter } from '../../src/transports/internal/tar-file-writer.js';
+import { coalesce, TarFileWriter, type ChunkConsumer } from '../../src/transports/internal/tar-file-writer.js';
 import { tarFileTree } from '../../src/transports/internal/file-tree.js';
 import { readAll, tempDir } from './helpers.js';
 
@@ -46,8 +46,14 @@ describe('TarFileWriter', () => {
     await w.addDirectory('blobs');
     await w.addFile('small', Buffer.from('hi'));
     const data = Buffer.alloc(3000, 7);
-    const stream = (consume: (c: AsyncIterable<Buffer>) => Promise<void>) => consume(Readable.from([data.subarray(0, 1000), data.subarray(1000)]));
+    const seen: (ChunkConsumer['file'] | number)[] = [];
+    const stream = (consume: ChunkConsumer) => {
+      seen.push(consume.file);
+      return consume.write(Readable.from([data.subarray(0, 1000), data.subarray(1000)]), (n) => seen.push(n));
+    };
     await w.addStreamed(stream, (_r, size) => (size === 3000 ? 'big' : 'wrong'));
+    // the consumer says where its bytes land (after the directory, "small" and the reserved header)
+    expect(seen).toEqual([{ path: file, start: 512 + 1024 + 512 }, 3000]);
     await w.addStreamed(stream, () => undefined); // dropped: leaves no trace
     const size = await w.finish();
     expect(fs.statSync(file).size).toBe(size);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { sha256Hex } from '../../image/digest.js';
 import { writeOutputLayer } from './layer-output.js';
 import type { BlobTarget } from './oci-writer.js';
-import { coalesce, writeFully, type TarFileWriter } from './tar-file-writer.js';
+import { fileConsumer, writeFully, type TarFileWriter } from './tar-file-writer.js';
 
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 
@@ -24,12 +24,14 @@ export function directoryBlobTarget(layout: string): BlobTarget {
       const fh = await fs.promises.open(temp, 'wx');
       try {
         let position = 0;
-        const written = await writeOutputLayer(layer, compression, async (chunks) => {
-          for await (const chunk of coalesce(chunks)) {
+        const written = await writeOutputLayer(
+          layer,
+          compression,
+          fileConsumer(temp, 0, async (chunk) => {
             await writeFully(fh, chunk, position);
             position += chunk.length;
-          }
-        });
+          }),
+        );
         await fh.close();
         await fs.promises.rename(temp, path.join(dir, hexOf(written.digest)));
         return written;

@@ -4,12 +4,12 @@
  * copied layer's stored bytes pass through verbatim; only their digest and size are computed,
  * and their media type comes from their first bytes, since docker-archive sources declare none.
  */
-import { Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { LayerflatError } from '../../errors.js';
 import { compressStream } from '../../compress/compress.js';
 import { MAGIC_LENGTH, detectCompression, layerMediaType } from '../../compress/detect.js';
 import { DigestStream } from '../../image/digest.js';
+import { GrowingFileDigest, type FileDigest } from '../../image/file-digest.js';
 import type { Compression, OutputLayer } from '../../image/types.js';
 import type { ChunkConsumer } from './tar-file-writer.js';
 
@@ -21,40 +21,62 @@ export interface WrittenLayer {
   mediaType: string;
 }
 
-/** Passes bytes through, keeping the first MAGIC_LENGTH of them. */
-class HeadCapture extends Transform {
-  head = Buffer.alloc(0);
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    if (this.head.length < MAGIC_LENGTH) this.head = Buffer.concat([this.head, chunk.subarray(0, MAGIC_LENGTH - this.head.length)]);
-    done(null, chunk);
+/**
+ * The digest and size of what passes into `consume`: read back from its file off the main
+ * thread when it writes to one (see image/file-digest.ts), else hashed on the way through.
+ */
+async function consumeDigested(source: AsyncIterable<Buffer>, consume: ChunkConsumer): Promise<FileDigest> {
+  if (!consume.file) {
+    const stored = new DigestStream();
+    await pipeline(source, stored, (chunks: AsyncIterable<Buffer>) => consume.write(chunks));
+    return stored.result();
   }
+  const digest = new GrowingFileDigest(consume.file.path, consume.file.start);
+  let size = 0;
+  try {
+    await consume.write(source, (bytes) => digest.advance((size = bytes)));
+  } catch (err) {
+    digest.cancel();
+    throw err;
+  }
+  return digest.finish(size);
 }
 
 async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compression: Compression, consume: ChunkConsumer): Promise<WrittenLayer> {
-  const uncompressed = new DigestStream();
   if (compression === 'none') {
-    // stored bytes = uncompressed bytes: one hash and no pass-through stage (a multi-GB layer
-    // hashed twice costs as much as reading it)
-    await pipeline(await layer.open(), uncompressed, consume);
-    const diff = await uncompressed.result();
+    // stored bytes = uncompressed bytes: one digest (a multi-GB layer hashed twice costs as much as reading it)
+    const diff = await consumeDigested(await layer.open(), consume);
     return { digest: diff.digest, diffId: diff.digest, size: diff.size, mediaType: layerMediaType(compression) };
   }
-  const stored = new DigestStream();
-  await pipeline(await layer.open(), uncompressed, compressStream(compression), stored, consume);
-  const [diff, out] = await Promise.all([uncompressed.result(), stored.result()]);
+  const uncompressed = new DigestStream();
+  const compressor = compressStream(compression);
+  const feeding = pipeline(await layer.open(), uncompressed, compressor);
+  let out: FileDigest;
+  try {
+    out = await consumeDigested(compressor, consume);
+  } catch (err) {
+    compressor.destroy(err as Error); // ends the feeding pipeline too
+    await feeding.catch(() => undefined);
+    throw err;
+  }
+  await feeding;
+  const diff = await uncompressed.result();
   return { digest: out.digest, diffId: diff.digest, size: out.size, mediaType: layerMediaType(compression) };
 }
 
 async function writeCopy(layer: Extract<OutputLayer, { kind: 'copy' }>['layer'], consume: ChunkConsumer): Promise<WrittenLayer> {
-  const head = new HeadCapture();
-  const stored = new DigestStream();
-  await pipeline(await layer.open(), head, stored, consume);
-  const out = await stored.result();
+  let head = Buffer.alloc(0); // the first bytes tell the stored compression (docker-archive sources declare none)
+  async function* capture(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      if (head.length < MAGIC_LENGTH) head = Buffer.concat([head, chunk.subarray(0, MAGIC_LENGTH - head.length)]);
+      yield chunk;
+    }
+  }
+  const out = await consumeDigested(capture(await layer.open()), consume);
   if (layer.digest !== undefined && layer.digest !== out.digest) {
     throw new LayerflatError('DIGEST_MISMATCH', `layer ${layer.digest} read back as ${out.digest} while copying`);
   }
-  return { digest: out.digest, diffId: layer.diffId, size: out.size, mediaType: layerMediaType(detectCompression(head.head)) };
+  return { digest: out.digest, diffId: layer.diffId, size: out.size, mediaType: layerMediaType(detectCompression(head)) };
 }
 
 /**

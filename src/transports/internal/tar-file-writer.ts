@@ -10,7 +10,30 @@ import { LayerflatError } from '../../errors.js';
 import { END_OF_ARCHIVE, buildHeader, paddingFor } from '../../tar/writer.js';
 
 /** Receives a member's bytes in order. */
-export type ChunkConsumer = (chunks: AsyncIterable<Buffer>) => Promise<void>;
+export interface ChunkConsumer {
+  /** Write `chunks` in order, calling `onWritten` with the running total after each write lands. */
+  write(chunks: AsyncIterable<Buffer>, onWritten?: (bytes: number) => void): Promise<void>;
+  /**
+   * Where the bytes land when they go into a file (from byte `start` of `path`), so their digest
+   * can be read back off the main thread; undefined when they go to a stream.
+   */
+  readonly file?: { path: string; start: number };
+}
+
+/** A consumer appending at `position` of an open file, through `append`. */
+export function fileConsumer(path: string, start: number, append: (chunk: Buffer) => Promise<void>): ChunkConsumer {
+  return {
+    file: { path, start },
+    async write(chunks, onWritten) {
+      let written = 0;
+      for await (const chunk of coalesce(chunks)) {
+        await append(chunk);
+        written += chunk.length;
+        onWritten?.(written);
+      }
+    },
+  };
+}
 
 const BLOCK = 512;
 
@@ -45,11 +68,14 @@ export async function* coalesce(chunks: AsyncIterable<Buffer>, target = 1 << 20)
 export class TarFileWriter {
   private position = 0;
 
-  private constructor(private readonly fh: fs.promises.FileHandle) {}
+  private constructor(
+    private readonly fh: fs.promises.FileHandle,
+    private readonly path: string,
+  ) {}
 
   /** Open (create or truncate) `file` for writing an archive. */
   static async create(file: string): Promise<TarFileWriter> {
-    return new TarFileWriter(await fs.promises.open(file, 'w'));
+    return new TarFileWriter(await fs.promises.open(file, 'w'), file);
   }
 
   private async append(buf: Buffer): Promise<void> {
@@ -80,9 +106,7 @@ export class TarFileWriter {
     const dataAt = this.position;
     let result: R;
     try {
-      result = await produce(async (chunks) => {
-        for await (const chunk of coalesce(chunks)) await this.append(chunk);
-      });
+      result = await produce(fileConsumer(this.path, dataAt, (chunk) => this.append(chunk)));
     } catch (err) {
       this.position = headerAt;
       throw err;

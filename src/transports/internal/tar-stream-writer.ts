@@ -34,11 +34,13 @@ export class TarStreamWriter {
   async addSized<R>(name: string, size: number, produce: (consume: ChunkConsumer) => Promise<R>): Promise<R> {
     await this.write(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size }));
     let written = 0;
-    const result = await produce(async (chunks) => {
-      for await (const chunk of coalesce(chunks)) {
-        written += chunk.length;
-        await this.write(chunk);
-      }
+    const result = await produce({
+      write: async (chunks) => {
+        for await (const chunk of coalesce(chunks)) {
+          written += chunk.length;
+          await this.write(chunk);
+        }
+      },
     });
     if (written !== size) {
       throw new LayerflatError('IO', `archive member ${name}: planned ${size} bytes but ${written} were produced; the output on stdout is incomplete`);
