@@ -71,7 +71,10 @@ export class ParallelGzip extends Transform {
 
   private block: Buffer | null = null; // the block being filled
   private fill = 0;
-  private prevTail: Buffer | undefined; // last 32 KiB of the previous block
+  private prevTail: Buffer | undefined; // last 32 KiB of the previous block (a copy)
+  // Block buffers whose compression is done, for reuse: a new 1 MiB buffer per block would be
+  // garbage that V8 collects only every ~64 MB, which showed as peak RSS.
+  private readonly spare: Buffer[] = [];
 
   private readonly jobs = new Set<DeflateJob>(); // submitted, not yet back
   private readonly done = new Map<number, Buffer>(); // compressed, waiting for their turn
@@ -84,7 +87,7 @@ export class ParallelGzip extends Transform {
   private readerFull = false;
 
   constructor(options: ParallelGzipOptions = {}) {
-    super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 1 << 20 });
+    super({ writableHighWaterMark: 64 * 1024, readableHighWaterMark: 256 * 1024 });
     const level = options.level ?? DEFAULT_GZIP_LEVEL;
     if (!Number.isInteger(level) || level < 0 || level > 9) {
       throw new RangeError(`gzip level must be an integer 0..9, not ${level}`);
@@ -134,6 +137,7 @@ export class ParallelGzip extends Transform {
     this.flushCb = null;
     this.block = null;
     this.prevTail = undefined;
+    this.spare.length = 0;
     cb(err);
   }
 
@@ -157,14 +161,14 @@ export class ParallelGzip extends Transform {
         // A whole block inside the chunk: use it in place.
         this.dispatch(chunk.subarray(p.offset, p.offset + n), false);
       } else {
-        this.block ??= Buffer.allocUnsafeSlow(this.blockSize);
+        this.block ??= this.spare.pop() ?? Buffer.allocUnsafeSlow(this.blockSize);
         chunk.copy(this.block, this.fill, p.offset, p.offset + n);
         this.fill += n;
         if (this.fill === this.blockSize) {
           const full = this.block;
           this.block = null;
           this.fill = 0;
-          this.dispatch(full, false);
+          this.dispatch(full, false, true);
         }
       }
       p.offset += n;
@@ -173,10 +177,11 @@ export class ParallelGzip extends Transform {
     p.cb();
   }
 
-  private dispatch(data: Buffer, last: boolean): void {
+  /** `owned`: `data` is one of our block buffers, free for reuse once compressed. */
+  private dispatch(data: Buffer, last: boolean, owned = false): void {
     const seq = this.nextSeq++;
     const dictionary = this.prevTail;
-    this.prevTail = last ? undefined : data.subarray(data.length - WINDOW);
+    this.prevTail = last ? undefined : Buffer.from(data.subarray(data.length - WINDOW));
     this.inFlight++;
     const job: DeflateJob = {
       threads: this.threads,
@@ -189,6 +194,7 @@ export class ParallelGzip extends Transform {
         this.jobs.delete(job);
         if (this.destroyed) return;
         if (err) return void this.destroy(err);
+        if (owned) this.spare.push(data);
         this.done.set(seq, out!);
         this.emitReady();
         this.consume();

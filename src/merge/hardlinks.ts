@@ -27,23 +27,34 @@ export interface LayerEpilogue {
 }
 
 export class HardlinkGroups {
-  private readonly byName = new Map<string, LinkGroup>();
+  // Every file of the layer may turn out to be a link target, but few are: a file is kept as one
+  // number (ordinal × 2 + kept) and gets a LinkGroup only when a link joins it — a layer of
+  // 300k files would otherwise hold 300k group objects.
+  private readonly files = new Map<string, number>();
+  private readonly groups = new Map<string, LinkGroup>();
   private readonly waiting: LinkGroup[] = [];
 
   /** A non-link entry starts a new file under `path` (a later same-name entry replaces it). */
   addContent(path: string, ordinal: number, type: EntryType, kept: boolean): void {
-    if (type === 'dir') {
-      this.byName.delete(path); // a directory cannot be a link target
-      return;
-    }
-    this.byName.set(path, { contentOrdinal: ordinal, emittedAs: kept ? path : undefined, pending: [] });
+    this.groups.delete(path);
+    if (type === 'dir') this.files.delete(path); // a directory cannot be a link target
+    else this.files.set(path, ordinal * 2 + (kept ? 1 : 0));
   }
 
   /** A link entry joins its target's group; undefined when the target is not in this layer. */
   join(path: string, target: string): LinkGroup | undefined {
-    const group = this.byName.get(target);
-    if (group) this.byName.set(path, group);
-    else this.byName.delete(path);
+    let group = this.groups.get(target);
+    if (!group) {
+      const file = this.files.get(target);
+      if (file !== undefined) {
+        group = { contentOrdinal: Math.floor(file / 2), emittedAs: file % 2 === 1 ? target : undefined, pending: [] };
+        this.groups.set(target, group);
+        this.files.delete(target);
+      }
+    }
+    this.files.delete(path);
+    if (group) this.groups.set(path, group);
+    else this.groups.delete(path);
     return group;
   }
 

@@ -46,10 +46,14 @@ export type { LayerEpilogue } from './hardlinks.js';
 interface LayerScratch {
   index: number;
   where: string;
-  changes: { path: string; type: EntryType }[];
+  // Entries at paths (directory or not): parallel arrays rather than an object per entry,
+  // since a layer can hold hundreds of thousands.
+  changedPaths: string[];
+  changedIsDir: boolean[];
   whiteouts: string[];
   opaques: string[];
-  kept: { path: string; type: EntryType }[];
+  keptPaths: string[];
+  keptIsDir: boolean[];
   links: HardlinkGroups;
 }
 
@@ -66,13 +70,26 @@ export class MergePlanner {
   readonly state = new PathState();
   private layer: LayerScratch | undefined;
   private readonly crossLinks: CrossLayerLink[] = [];
-  /** Layer index that emitted each path's entry, for cross-layer hardlink checks. */
-  private readonly emittedFrom = new Map<string, number>();
+  /**
+   * For each cross-layer link target: the index of the layer that emitted it, once one has
+   * (-1 before). Only targets are tracked, not every emitted path.
+   */
+  private readonly targetEmittedBy = new Map<string, number>();
 
   /** Begin a layer; layers must come highest first. `where` names it in messages. */
   startLayer(index: number, where: string): void {
     if (this.layer) throw new Error('startLayer before endLayer');
-    this.layer = { index, where, changes: [], whiteouts: [], opaques: [], kept: [], links: new HardlinkGroups() };
+    this.layer = {
+      index,
+      where,
+      changedPaths: [],
+      changedIsDir: [],
+      whiteouts: [],
+      opaques: [],
+      keptPaths: [],
+      keptIsDir: [],
+      links: new HardlinkGroups(),
+    };
   }
 
   /**
@@ -86,7 +103,8 @@ export class MergePlanner {
     if (wh.kind === 'opaque') return layer.opaques.push(wh.dir), drop('whiteout-marker');
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
 
-    layer.changes.push({ path: entry.path, type: entry.type });
+    layer.changedPaths.push(entry.path);
+    layer.changedIsDir.push(entry.type === 'dir');
     const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
     if (entry.type !== 'hardlink') {
       layer.links.addContent(entry.path, ordinal, entry.type, hidden === undefined);
@@ -111,6 +129,7 @@ export class MergePlanner {
       // only safe if the target is still the file it was, which we learn once all layers ran.
       if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw crossLayerChanged(layer.where, entry);
       this.crossLinks.push({ key, layer: layer.index, path: entry.path, target: entry.linkname, where: layer.where });
+      this.watchTarget(layer, entry.linkname);
       this.markEmitted(entry.path, entry.type);
       return { action: 'defer-to-end' };
     }
@@ -125,15 +144,15 @@ export class MergePlanner {
    */
   endLayer(): LayerEpilogue {
     const layer = this.current();
-    for (const c of layer.changes) {
-      this.state.set(c.path, c.type === 'dir' ? PRESENT : PRESENT | SEALED);
-      this.state.markAncestors(c.path, IMPLIED);
+    for (const [i, path] of layer.changedPaths.entries()) {
+      this.state.set(path, layer.changedIsDir[i] ? PRESENT : PRESENT | SEALED);
+      this.state.markAncestors(path, IMPLIED);
     }
     for (const t of layer.whiteouts) this.state.set(t, SEALED);
     for (const d of layer.opaques) this.state.set(d, OPAQUE);
-    for (const k of layer.kept) {
-      this.state.set(k.path, k.type === 'dir' ? EMITTED | EMITTED_DIR : EMITTED);
-      this.state.markAncestors(k.path, EMITTED_BELOW);
+    for (const [i, path] of layer.keptPaths.entries()) {
+      this.state.set(path, layer.keptIsDir[i] ? EMITTED | EMITTED_DIR : EMITTED);
+      this.state.markAncestors(path, EMITTED_BELOW);
     }
     this.layer = undefined;
     return layer.links.epilogue();
@@ -146,9 +165,9 @@ export class MergePlanner {
   finish(): number[] {
     if (this.layer) throw new Error('finish before endLayer');
     return this.crossLinks.map((l) => {
-      const from = this.emittedFrom.get(l.target);
+      const from = this.targetEmittedBy.get(l.target) ?? -1;
       const f = this.state.get(l.target);
-      if (from === undefined || from >= l.layer || f & EMITTED_DIR || !(f & EMITTED)) {
+      if (from < 0 || from >= l.layer || f & EMITTED_DIR || !(f & EMITTED)) {
         throw crossLayerChanged(l.where, { path: l.path, linkname: l.target });
       }
       return l.key;
@@ -158,8 +177,20 @@ export class MergePlanner {
   /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */
   private markEmitted(path: string, type: EntryType): void {
     const layer = this.current();
-    layer.kept.push({ path, type });
-    if (!this.emittedFrom.has(path)) this.emittedFrom.set(path, layer.index);
+    layer.keptPaths.push(path);
+    layer.keptIsDir.push(type === 'dir');
+    if (this.targetEmittedBy.get(path) === -1) this.targetEmittedBy.set(path, layer.index);
+  }
+
+  /**
+   * Start tracking which layer emits `target`. One already emitted — by a layer above (its flags
+   * are in the state) or earlier in this one — counts as emitted here or above, which `finish`
+   * refuses, as it would the real layer index.
+   */
+  private watchTarget(layer: LayerScratch, target: string): void {
+    if (this.targetEmittedBy.has(target)) return;
+    const before = this.state.get(target) & EMITTED || layer.keptPaths.includes(target);
+    this.targetEmittedBy.set(target, before ? layer.index : -1);
   }
 
   private current(): LayerScratch {

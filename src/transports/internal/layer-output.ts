@@ -4,6 +4,7 @@
  * copied layer's stored bytes pass through verbatim; only their digest and size are computed,
  * and their media type comes from their first bytes, since docker-archive sources declare none.
  */
+import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
 import { LayerflatError } from '../../errors.js';
 import { compressStream } from '../../compress/compress.js';
@@ -48,9 +49,16 @@ async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compressio
     const diff = await consumeDigested(await layer.open(), consume);
     return { digest: diff.digest, diffId: diff.digest, size: diff.size, mediaType: layerMediaType(compression) };
   }
-  const uncompressed = new DigestStream();
+  // The diff_id is hashed inline as the bytes go into the compressor (no stream stage of its own).
+  const diff = createHash('sha256');
+  async function* hashed(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    for await (const chunk of chunks) {
+      diff.update(chunk);
+      yield chunk;
+    }
+  }
   const compressor = compressStream(compression);
-  const feeding = pipeline(await layer.open(), uncompressed, compressor);
+  const feeding = pipeline(hashed(await layer.open()), compressor);
   let out: FileDigest;
   try {
     out = await consumeDigested(compressor, consume);
@@ -60,8 +68,7 @@ async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compressio
     throw err;
   }
   await feeding;
-  const diff = await uncompressed.result();
-  return { digest: out.digest, diffId: diff.digest, size: out.size, mediaType: layerMediaType(compression) };
+  return { digest: out.digest, diffId: `sha256:${diff.digest('hex')}`, size: out.size, mediaType: layerMediaType(compression) };
 }
 
 async function writeCopy(layer: Extract<OutputLayer, { kind: 'copy' }>['layer'], consume: ChunkConsumer): Promise<WrittenLayer> {
