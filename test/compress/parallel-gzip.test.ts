@@ -141,7 +141,18 @@ describe('ParallelGzip streaming', () => {
   });
 });
 
-describe('deflate worker pool', () => {
+describe('deflate scheduler (libuv threadpool)', () => {
+  it('runs at most threads + 1 blocks at once, leaving threadpool threads for file I/O', async () => {
+    let most = 0;
+    const timer = setInterval(() => (most = Math.max(most, deflatePool().running)), 1);
+    const data = mixedData(24 * BS, 35);
+    const gz = await pgzip(data, { threads: 2 });
+    clearInterval(timer);
+    expect(gunzipSync(gz).equals(data)).toBe(true);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(3);
+  });
+
   it('serves several streams at once', async () => {
     const inputs = [mixedData(9 * BS + 1, 31), randomBytes(5 * BS), mixedData(3, 32), mixedData(20 * BS, 33)];
     const outs = await Promise.all(inputs.map((d, i) => pgzip(d, { threads: 1 + (i % 3), level: 1 + i })));
