@@ -129,6 +129,7 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   let check: Promise<void> | undefined;
   if (offThread) {
     check = fileRangeDigest(at.path, at.start, at.size).then((digest) => checkDiffId(layer, digest, where));
+    check.catch(() => {}); // awaited at the layer's end, or by `checks`; not unhandled if the read stops early
     if (checks) checks.add(check);
   }
   let complete = false;

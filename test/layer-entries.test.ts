@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Layer } from '../src/image/types.js';
+import { DigestChecks, layerHeaders, layerTar } from '../src/layer-entries.js';
+import { buildTar } from './helpers/tar-builder.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-layer-entries-'));
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+
+const tar = buildTar([{ path: 'etc/' }, { path: 'etc/a', content: 'alpha\n' }, { path: 'etc/b', content: Buffer.alloc(70_000, 1) }]);
+
+/** A layer stored at an offset inside a bigger file, as a docker-archive member is. */
+function storedLayer(name: string, stored: Buffer, diffId: string): Layer {
+  const file = path.join(dir, name);
+  const before = Buffer.alloc(1536, 0x55);
+  fs.writeFileSync(file, Buffer.concat([before, stored, Buffer.alloc(1024)]));
+  const location = { path: file, start: before.length, size: stored.length };
+  return {
+    diffId,
+    size: stored.length,
+    location,
+    open: async () => fs.createReadStream(file, { start: location.start, end: location.start + location.size - 1 }),
+  };
+}
+
+async function paths(entries: AsyncIterable<{ entry: { path: string } }>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const { entry } of entries) out.push(entry.path);
+  return out;
+}
+
+describe('layerTar', () => {
+  it('reads a plain layer in a file and checks its diff_id (on the digest thread)', async () => {
+    const stats = { tarBytes: 0, passes: 0 };
+    const layer = layerTar(storedLayer('ok.tar', tar, sha(tar)), 'layer 1/1', { stats });
+    expect(await paths(layer.entries())).toEqual(['etc', 'etc/a', 'etc/b']);
+    expect(stats).toMatchObject({ tarBytes: tar.length, passes: 1, compression: 'none' });
+  });
+
+  it('fails with DIGEST_MISMATCH at the end of a layer that does not match, plain or gzip', async () => {
+    const wrong = sha(Buffer.from('something else'));
+    for (const [name, stored] of [['bad.tar', tar], ['bad.tar.gz', gzipSync(tar)]] as const) {
+      const layer = layerTar(storedLayer(name, stored, wrong), 'layer 2/3');
+      await expect(paths(layer.entries())).rejects.toMatchObject({
+        code: 'DIGEST_MISMATCH',
+        message: expect.stringMatching(/^layer 2\/3: uncompressed content is sha256:[0-9a-f]{64}, but the image config says sha256:/),
+      });
+    }
+  });
+
+  it('with DigestChecks, leaves the check running; settle() reports it, and the next layer will not start', async () => {
+    const checks = new DigestChecks();
+    const bad = layerTar(storedLayer('bad2.tar', tar, sha(Buffer.from('x'))), 'layer 3/3', { checks });
+    expect(await paths(bad.entries())).toEqual(['etc', 'etc/a', 'etc/b']); // no wait at the layer's end
+    await expect(checks.settle()).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    const next = layerTar(storedLayer('ok2.tar', tar, sha(tar)), 'layer 2/3', { checks });
+    await expect(paths(next.entries())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+  });
+
+  it('settles cleanly when every layer matches, and hashes a layer once however often it is read', async () => {
+    const checks = new DigestChecks();
+    const stats = { tarBytes: 0, passes: 0 };
+    const layer = layerTar(storedLayer('ok3.tar', tar, sha(tar)), 'layer 1/1', { checks, stats });
+    await paths(layer.entries());
+    await paths(layer.entries()); // a hardlink re-read
+    await expect(checks.settle()).resolves.toBeUndefined();
+    expect(stats.passes).toBe(2);
+  });
+});
+
+describe('layerHeaders', () => {
+  it('lists entries in place without reading data or checking digests', async () => {
+    const items = [];
+    for await (const item of layerHeaders(storedLayer('hdr.tar', tar, sha(Buffer.from('not checked'))), 'layer 1/1').entries()) items.push(item);
+    expect(items.map((i) => [i.entry.path, i.entry.dataSize])).toEqual([['etc', 0], ['etc/a', 6], ['etc/b', 70_000]]);
+    expect(() => items[1]!.body()).toThrow(/not read while planning/);
+  });
+});
