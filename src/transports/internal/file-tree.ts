@@ -33,10 +33,13 @@ export interface FileTree {
 }
 
 /**
- * Read size for blobs and archive members: 1 MiB rather than the stream default of 64 KiB, so a
- * multi-GB layer is 16× fewer reads and 16× fewer chunks through the hashing and tar stages.
+ * Read size for blobs and archive members: 256 KiB rather than the stream default of 64 KiB, so a
+ * multi-GB layer is 4× fewer reads and chunks through the tar stages. Not 1 MiB: a chunk stays
+ * alive while all its entries are merged, and a 1 MiB chunk of small files outlived enough
+ * young-generation GCs to be promoted, where V8 frees it only every ~64 MB — a 300k-file layer
+ * peaked at 73 MB of dead read buffers with 1 MiB reads, 8 MB with 256 KiB, at the same speed.
  */
-const READ_CHUNK = 1 << 20;
+const READ_CHUNK = 256 * 1024;
 
 /** Largest JSON document we load into memory; real manifests and configs are kilobytes. */
 const MAX_JSON = 64 * 1024 * 1024;
