@@ -2,6 +2,7 @@
  * The nodes of inspect's filesystem model, and the running du-like tally of what they occupy.
  * Nodes enter and leave the tree only through a Tally, so its totals always describe the tree.
  */
+import type { FsNode } from '../verify/fs-tree.js';
 import { dirAllocated, direntBytes } from './du.js';
 
 /** A non-directory inode; hardlinked names share one, so its bytes count once. */
@@ -19,16 +20,8 @@ export interface Inode {
   names: number;
 }
 
-/** A path of the tree: a directory (children) or a name of an inode. */
-export interface Node {
-  /** The layer that made or last rewrote this path. */
-  layer: number;
-  inode?: Inode;
-  children?: Map<string, Node>;
-  /** Directories: ext4 entry bytes of the children, and the du-like size that follows. */
-  entryBytes: number;
-  allocated: number;
-}
+/** A path of the tree: a directory, or a name of an inode (the tree's value). */
+export type Node = FsNode<Inode | undefined>;
 
 /** Running totals of the tree; `allocated` is the du-like size of one copy of it. */
 export interface TreeTotals {
@@ -39,50 +32,48 @@ export interface TreeTotals {
   allocated: number;
 }
 
+/** A directory's ext4 entry bytes, and the du-like size that follows from them. */
+interface DirSize {
+  entryBytes: number;
+  allocated: number;
+}
+
 export class Tally {
   /** Starts with the root directory, which every copy has. */
   readonly totals: TreeTotals = { regularBytes: 0, regularFiles: 0, dirs: 1, others: 0, allocated: dirAllocated(0) };
+  private readonly dirs = new Map<Node, DirSize>();
 
-  newDir(layer: number): Node {
-    return { layer, children: new Map(), entryBytes: 0, allocated: dirAllocated(0) };
-  }
-
-  newLeaf(layer: number, inode: Inode): Node {
-    return { layer, inode, entryBytes: 0, allocated: 0 };
-  }
-
-  /** Put `node` (new, with no children) under `parent` as `name`. */
+  /** `node` (new, with no children) was put under `parent` as `name`. */
   link(parent: Node, name: string, node: Node): void {
-    parent.children!.set(name, node);
     this.resize(parent, direntBytes(name.length));
     const t = this.totals;
-    if (node.children) {
+    if (node.isDir) {
       t.dirs++;
-      t.allocated += node.allocated;
+      t.allocated += this.sizeOf(node).allocated;
       return;
     }
-    const inode = node.inode!;
+    const inode = node.value!;
     if (inode.names++ > 0) return; // another name of a counted inode
     t.allocated += inode.allocated;
     if (inode.regular) (t.regularBytes += inode.size), t.regularFiles++;
     else t.others++;
   }
 
-  /** Take `name` out of `parent`; the caller releases the node (and its subtree) after. */
+  /** `name` was taken out of `parent`; the node (and its subtree) is released after. */
   unlink(parent: Node, name: string): void {
-    parent.children!.delete(name);
     this.resize(parent, -direntBytes(name.length));
   }
 
   /** Account for a node that left the tree; returns its inode if that was the inode's last name. */
   release(node: Node): Inode | undefined {
     const t = this.totals;
-    if (node.children) {
+    if (node.isDir) {
       t.dirs--;
-      t.allocated -= node.allocated;
+      t.allocated -= this.sizeOf(node).allocated;
+      this.dirs.delete(node);
       return undefined;
     }
-    const inode = node.inode!;
+    const inode = node.value!;
     if (--inode.names > 0) return undefined;
     t.allocated -= inode.allocated;
     if (inode.regular) (t.regularBytes -= inode.size), t.regularFiles--;
@@ -90,11 +81,18 @@ export class Tally {
     return inode;
   }
 
+  private sizeOf(dir: Node): DirSize {
+    let size = this.dirs.get(dir);
+    if (!size) this.dirs.set(dir, (size = { entryBytes: 0, allocated: dirAllocated(0) }));
+    return size;
+  }
+
   /** A directory grows as names are added: ext4 never shrinks it, but a fresh copy is compact. */
   private resize(dir: Node, delta: number): void {
-    this.totals.allocated -= dir.allocated;
-    dir.entryBytes += delta;
-    dir.allocated = dirAllocated(dir.entryBytes);
-    this.totals.allocated += dir.allocated;
+    const size = this.sizeOf(dir);
+    this.totals.allocated -= size.allocated;
+    size.entryBytes += delta;
+    size.allocated = dirAllocated(size.entryBytes);
+    this.totals.allocated += size.allocated;
   }
 }
