@@ -127,8 +127,9 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   const offThread = wanted && at !== undefined && compression === 'none';
   const hash = wanted && !offThread ? createHash('sha256') : undefined;
   let check: Promise<void> | undefined;
+  const stopCheck = new AbortController();
   if (offThread) {
-    check = fileRangeDigest(at.path, at.start, at.size).then((digest) => checkDiffId(layer, digest, where));
+    check = fileRangeDigest(at.path, at.start, at.size, stopCheck.signal).then((digest) => checkDiffId(layer, digest, where));
     check.catch(() => {}); // awaited at the layer's end, or by `checks`; not unhandled if the read stops early
     if (checks) checks.add(check);
   }
@@ -139,7 +140,10 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
     if (complete && hash) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
     if (complete && check && !checks) await check;
   } finally {
-    if (!complete) stream.destroy();
+    if (!complete) {
+      stream.destroy();
+      stopCheck.abort(); // the read failed or was abandoned: its check can only fail the run too
+    }
   }
 }
 

@@ -110,10 +110,14 @@ class DigestThread {
     w.postMessage(m);
   }
 
+  /** Stop job `id`; its result rejects. */
   cancel(id: number): void {
-    if (!this.pending.delete(id)) return;
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
     this.post({ type: 'cancel', id });
     this.idleCheck();
+    p.reject(new LayerflatError('IO', 'digest cancelled before the end of its bytes'));
   }
 
   private ensureWorker(): Worker {
@@ -152,10 +156,21 @@ const digestThread = () => (thread ??= new DigestThread());
 
 /**
  * sha256 of bytes [start, start + length) of `path`, read and hashed off the main thread.
- * Rejects with LayerflatError 'IO' if the file cannot be read or is shorter.
+ * Rejects with LayerflatError 'IO' if the file cannot be read or is shorter, or once `signal`
+ * aborts (which also stops the reading: a failed run does not wait for a digest it will not use).
  */
-export function fileRangeDigest(path: string, start: number, length: number): Promise<string> {
-  return digestThread().start(path, start, start + length, true).result;
+export function fileRangeDigest(path: string, start: number, length: number, signal?: AbortSignal): Promise<string> {
+  const thread = digestThread();
+  const job = thread.start(path, start, start + length, true);
+  if (signal) {
+    const stop = () => thread.cancel(job.id);
+    if (signal.aborted) stop();
+    else {
+      signal.addEventListener('abort', stop, { once: true });
+      void job.result.finally(() => signal.removeEventListener('abort', stop)).catch(() => {});
+    }
+  }
+  return job.result;
 }
 
 /**

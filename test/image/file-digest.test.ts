@@ -27,6 +27,16 @@ describe('fileRangeDigest (hashed on the digest thread)', () => {
     expect(got).toEqual(ranges.map(([s, n]) => sha(data.subarray(s, s + n))));
   });
 
+  it('stops and rejects when its signal aborts', async () => {
+    const stop = new AbortController();
+    const running = fileRangeDigest(file, 0, data.length, stop.signal);
+    stop.abort();
+    await expect(running).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/cancelled/) });
+    await expect(fileRangeDigest(file, 0, 10, AbortSignal.abort())).rejects.toMatchObject({ code: 'IO' });
+    // a signal that never aborts changes nothing
+    expect(await fileRangeDigest(file, 0, 10, new AbortController().signal)).toBe(sha(data.subarray(0, 10)));
+  });
+
   it('rejects with IO when the file is shorter than the range or missing', async () => {
     await expect(fileRangeDigest(file, 10, data.length)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/ends at byte/) });
     await expect(fileRangeDigest(path.join(dir, 'nope'), 0, 1)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/ENOENT/) });
