@@ -102,12 +102,17 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
-    const written = await sink.write(destRef, output, {
-      compression,
-      force: options.force ?? false,
-      tmpDir: options.tmpDir,
-      beforeCommit: verify ? (staged) => verifyOutput(image, staged) : undefined,
-    });
+    const written = await sink
+      .write(destRef, output, {
+        compression,
+        force: options.force ?? false,
+        tmpDir: options.tmpDir,
+        beforeCommit: verify ? (staged) => verifyOutput(image, staged) : undefined,
+      })
+      .catch((err: unknown) => {
+        checks.abandon(); // do not keep hashing input for a run that has failed
+        throw err;
+      });
     return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, verify, started);
   } finally {
     await opened.close();

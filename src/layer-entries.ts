@@ -31,14 +31,15 @@ export interface LayerReadStats {
  * check is awaited when its layer's read ends. A failure shows at the next layer's start.
  */
 export class DigestChecks {
-  private readonly running = new Set<Promise<void>>();
+  private readonly running = new Map<Promise<void>, AbortController>();
   private failure: Error | undefined;
 
-  add(check: Promise<void>): void {
+  /** Track `check`; `stop` ends its hashing if the run is abandoned. */
+  add(check: Promise<void>, stop: AbortController): void {
     const tracked: Promise<void> = check
       .catch((err: Error) => void (this.failure ??= err))
       .finally(() => this.running.delete(tracked));
-    this.running.add(tracked);
+    this.running.set(tracked, stop);
   }
 
   throwIfFailed(): void {
@@ -47,8 +48,13 @@ export class DigestChecks {
 
   /** Wait for every check; throws the first failure. */
   async settle(): Promise<void> {
-    while (this.running.size > 0) await Promise.all(this.running);
+    while (this.running.size > 0) await Promise.all(this.running.keys());
     this.throwIfFailed();
+  }
+
+  /** The run failed: stop hashing, nobody will wait for the results. */
+  abandon(): void {
+    for (const stop of this.running.values()) stop.abort();
   }
 }
 
@@ -131,7 +137,7 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   if (offThread) {
     check = fileRangeDigest(at.path, at.start, at.size, stopCheck.signal).then((digest) => checkDiffId(layer, digest, where));
     check.catch(() => {}); // awaited at the layer's end, or by `checks`; not unhandled if the read stops early
-    if (checks) checks.add(check);
+    if (checks) checks.add(check, stopCheck);
   }
   let complete = false;
   try {

@@ -73,6 +73,20 @@ describe('layerTar', () => {
   });
 });
 
+describe('DigestChecks', () => {
+  it('abandon() stops every check still running', async () => {
+    const checks = new DigestChecks();
+    const running = new AbortController();
+    const finished = new AbortController();
+    checks.add(new Promise(() => {}), running);
+    checks.add(Promise.resolve(), finished);
+    await new Promise((r) => setImmediate(r)); // let the finished one leave the set
+    checks.abandon();
+    expect(running.signal.aborted).toBe(true);
+    expect(finished.signal.aborted).toBe(false);
+  });
+});
+
 describe('layerHeaders', () => {
   it('lists entries in place without reading data or checking digests', async () => {
     const items = [];
