@@ -125,12 +125,15 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
     ['a REF that is not there', () => `docker-archive:${RULES}:no/such:tag`, /\[REF_NOT_FOUND\].*layerflat-fixture\/rules:docker/],
     ['a transport not built yet', () => 'docker://busybox', /\[UNSUPPORTED_TRANSPORT\].*skopeo copy/],
   ])('%s', (_what, source, message) => {
-    const dir = fs.mkdtempSync(path.join(tmp, 'bad-'));
-    const r = run(['flatten', source(), path.join(dir, 'out.tar')]);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toMatch(message);
-    expect(listing(dir)).toEqual([]);
+    // an uncompressed docker-archive and a gzip OCI layout: both output paths fail cleanly
+    for (const dest of [(d: string) => path.join(d, 'out.tar'), (d: string) => `oci:${path.join(d, 'layout')}:flat`]) {
+      const dir = fs.mkdtempSync(path.join(tmp, 'bad-'));
+      const r = run(['flatten', source(), dest(dir)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(listing(dir)).toEqual([]);
+    }
   });
 
   it('says "stdin is empty" when the command feeding the pipe failed', () => {

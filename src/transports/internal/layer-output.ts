@@ -59,6 +59,7 @@ async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compressio
   }
   const compressor = compressStream(compression);
   const feeding = pipeline(hashed(await layer.open()), compressor);
+  feeding.catch(() => {}); // awaited below; a source failure also reaches the consumer through the compressor
   let out: FileDigest;
   try {
     out = await consumeDigested(compressor, consume);
