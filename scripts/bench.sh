@@ -76,6 +76,8 @@ cleanup() {
 trap cleanup EXIT
 
 bench_log "results in $BENCH_DIR"
+# a clean checkout has no node_modules yet (tsc builds dist/ from src/ for the run)
+[ -x node_modules/.bin/tsc ] || { bench_log "installing node dependencies (npm ci)"; npm ci --no-audit --no-fund; }
 npm run -s build
 
 # ------------------------------------------------------------------ inputs (built once, cached)
