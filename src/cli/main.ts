@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The layerflat command line: one subcommand per file, errors as one line and an exit code. */
+import './threadpool.js'; // first: it sizes the threadpool before anything starts it
 import { Command } from 'commander';
 import { VERSION } from '../index.js';
 import { exitCodeFor } from './exit-code.js';

@@ -7,10 +7,11 @@
  * own small heap, which almost never collects garbage, so every worker held up to ~64 MB of dead
  * buffers (V8 collects external memory in 64 MB steps) and gzip output peaked near 280 MB RSS.
  * Here the outputs are ordinary main-heap buffers, freed as the output is written, and there are
- * no extra isolates. The threadpool (4 threads) is shared with file I/O: at most `threads + 1`
- * blocks run at once — one more than the cores, so a core never idles while the main thread is
- * slow to hand over the next block (measured 8% faster than `threads`), and one threadpool
- * thread stays free for reads and writes.
+ * no extra isolates. The threadpool is shared with file I/O: at most `threads + 1` blocks run
+ * at once — one more than the cores, so a core never idles while the main thread is slow to hand
+ * over the next block (measured 8% faster than `threads`) — and always one threadpool thread
+ * fewer than the pool has (UV_THREADPOOL_SIZE, 4 unless set; the CLI sizes it to the cores), so
+ * reads and writes never queue behind compression.
  *
  * One scheduler serves all ParallelGzip streams of the process; it runs as many blocks at once
  * as the largest `threads` any stream has asked for.
@@ -36,7 +37,7 @@ class DeflatePool {
   private active = 0;
 
   submit(job: DeflateJob): void {
-    this.wanted = Math.max(this.wanted, job.threads + 1);
+    this.wanted = Math.max(this.wanted, Math.max(1, Math.min(job.threads + 1, threadpoolSize() - 1)));
     this.queue.push(job);
     this.pump();
   }
@@ -79,6 +80,12 @@ class DeflatePool {
   get running(): number {
     return this.active;
   }
+}
+
+/** The threads libuv's pool has: UV_THREADPOOL_SIZE as libuv reads it (1..1024), else its default 4. */
+export function threadpoolSize(): number {
+  const n = Number(process.env.UV_THREADPOOL_SIZE);
+  return Number.isInteger(n) && n > 0 ? Math.min(n, 1024) : 4;
 }
 
 let pool: DeflatePool | undefined;

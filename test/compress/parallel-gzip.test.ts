@@ -4,7 +4,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { ParallelGzip, decompress } from '../../src/compress/index.js';
 import { crc32, crc32Js } from '../../src/compress/crc32.js';
-import { deflatePool, type DeflateJob } from '../../src/compress/deflate-pool.js';
+import { deflatePool, threadpoolSize, type DeflateJob } from '../../src/compress/deflate-pool.js';
 import { chunkedSource, collect, has, mixedData, run, sleep, through, tryRun } from './helpers.js';
 
 const BS = 64 * 1024; // smallest block size, so tests cross many block boundaries cheaply
@@ -151,6 +151,25 @@ describe('deflate scheduler (libuv threadpool)', () => {
     expect(gunzipSync(gz).equals(data)).toBe(true);
     expect(most).toBeGreaterThan(0);
     expect(most).toBeLessThanOrEqual(3);
+  });
+
+  it('keeps one threadpool thread free for I/O however many threads are asked for', async () => {
+    const saved = process.env.UV_THREADPOOL_SIZE;
+    process.env.UV_THREADPOOL_SIZE = '4';
+    try {
+      expect(threadpoolSize()).toBe(4);
+      let most = 0;
+      const timer = setInterval(() => (most = Math.max(most, deflatePool().running)), 1);
+      const data = mixedData(24 * BS, 36);
+      const gz = await pgzip(data, { threads: 8 });
+      clearInterval(timer);
+      expect(gunzipSync(gz).equals(data)).toBe(true);
+      expect(most).toBeLessThanOrEqual(3);
+    } finally {
+      if (saved === undefined) delete process.env.UV_THREADPOOL_SIZE;
+      else process.env.UV_THREADPOOL_SIZE = saved;
+    }
+    expect(threadpoolSize()).toBe(Number(process.env.UV_THREADPOOL_SIZE) || 4);
   });
 
   it('serves several streams at once', async () => {
