@@ -20,7 +20,7 @@ export interface ChunkConsumer {
   readonly file?: { path: string; start: number };
 }
 
-/** A consumer appending at `position` of an open file, through `append`. */
+/** A consumer whose bytes `append` writes, in order, into `path` from byte `start` on. */
 export function fileConsumer(path: string, start: number, append: (chunk: Buffer) => Promise<void>): ChunkConsumer {
   return {
     file: { path, start },
