@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { LayerflatError } from './errors.js';
 import { flatConfig } from './image/flat-config.js';
 import { parsePlatform } from './image/platform.js';
-import type { Compression, Image, OutputImage, WriteResult } from './image/types.js';
+import type { Compression, Image, OpenNewLayerOptions, OutputImage, WriteResult } from './image/types.js';
 import { DigestChecks, layerHeaders, layerTar, layerWhere, type LayerReadStats } from './layer-entries.js';
 import { measureMerge, mergeLayers, scanLayers, type MergeStats } from './merge/merge-stream.js';
 import type { PathState } from './merge/path-state.js';
@@ -89,7 +89,13 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i), { checks }));
     const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
     const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
-    const merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i) });
+    // Made when the sink opens the layer: whether its chunks may come from reused buffers is the sink's to say.
+    let merged: ReturnType<typeof mergeLayers> | undefined;
+    const openFlat = async (o: OpenNewLayerOptions = {}) => {
+      if (merged) throw new Error('the flat layer opens once');
+      merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i), reuseBuffers: o.chunksMayBeReused });
+      return checkedAtEnd(progress.watch(merged.stream, merged.stats), checks);
+    };
     const sink = sinkFor(destRef);
     const verify = options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
     const compression = options.compression ?? sink.defaultCompression;
@@ -98,7 +104,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, size, open: async () => checkedAtEnd(progress.watch(merged.stream, merged.stats), checks) },
+        { kind: 'new' as const, size, open: openFlat },
       ],
       tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
     };
@@ -113,6 +119,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
         checks.abandon(); // do not keep hashing input for a run that has failed
         throw err;
       });
+    if (!merged) throw new Error('the sink never wrote the flat layer');
     return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, verify, started);
   } finally {
     await opened.close();

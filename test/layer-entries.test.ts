@@ -5,7 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Layer } from '../src/image/types.js';
-import { DigestChecks, layerHeaders, layerTar } from '../src/layer-entries.js';
+import { DigestChecks, layerHeaders, layerTar, REUSED_READ } from '../src/layer-entries.js';
 import { buildTar } from './helpers/tar-builder.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-layer-entries-'));
@@ -70,6 +70,33 @@ describe('layerTar', () => {
     await paths(layer.entries()); // a hardlink re-read
     await expect(checks.settle()).resolves.toBeUndefined();
     expect(stats.passes).toBe(2);
+  });
+});
+
+describe('layerTar with reused buffers', () => {
+  it('reads a plain layer in place through a ring of buffers, with the same entries and data', async () => {
+    const saved = { ...REUSED_READ };
+    Object.assign(REUSED_READ, { chunk: 1024, buffers: 2 });
+    try {
+      const layer = layerTar(storedLayer('ring.tar', tar, sha(tar)), 'layer 1/1');
+      const got: string[] = [];
+      for await (const item of layer.entries({ reuseBuffers: true })) {
+        const hash = createHash('sha256');
+        for await (const piece of item.body()) hash.update(piece); // done with each piece before the next
+        got.push(`${item.entry.path}:${hash.digest('hex').slice(0, 12)}`);
+      }
+      const want = ['etc', 'etc/a', 'etc/b'].map((p, i) => `${p}:${createHash('sha256').update([Buffer.alloc(0), Buffer.from('alpha\n'), Buffer.alloc(70_000, 1)][i]!).digest('hex').slice(0, 12)}`);
+      expect(got).toEqual(want);
+      expect(REUSED_READ.reads).toBeGreaterThan(saved.reads + 70);
+    } finally {
+      Object.assign(REUSED_READ, { chunk: saved.chunk, buffers: saved.buffers });
+    }
+  });
+
+  it('fails with TRUNCATED when the file ends inside the layer', async () => {
+    const layer = storedLayer('short.tar', tar, sha(tar));
+    const cut = { ...layer, location: { ...layer.location!, size: layer.location!.size + 10_000 } };
+    await expect(paths(layerTar(cut, 'layer 1/1').entries({ reuseBuffers: true }))).rejects.toMatchObject({ code: 'TRUNCATED' });
   });
 });
 

@@ -90,8 +90,20 @@ export type Compression = 'none' | 'gzip' | 'zstd';
  * a source layer kept as it is (--keep-base): its stored bytes are copied without re-encoding.
  */
 export type OutputLayer =
-  | { readonly kind: 'new'; open(): Promise<AsyncIterable<Buffer>>; /** exact uncompressed size, when planned ahead */ readonly size?: number }
+  | {
+      readonly kind: 'new';
+      open(options?: OpenNewLayerOptions): Promise<AsyncIterable<Buffer>>;
+      /** exact uncompressed size, when planned ahead */ readonly size?: number;
+    }
   | { readonly kind: 'copy'; readonly layer: Layer };
+
+export interface OpenNewLayerOptions {
+  /**
+   * The reader is done with each chunk (has copied or written it) before it asks for the next,
+   * so the producer may hand out chunks of buffers it reuses.
+   */
+  chunksMayBeReused?: boolean;
+}
 
 /** What a sink writes: an edited config (rootfs.diff_ids filled in by the sink), layers, names. */
 export interface OutputImage {

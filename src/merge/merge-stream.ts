@@ -17,8 +17,11 @@ import { isStorageArtefactXattr } from './whiteout.js';
 export interface LayerTar {
   /** Names the layer in messages, e.g. "layer 3/14 (sha256:ab12…)". */
   readonly where: string;
-  /** Read the layer's entries from the start (decompressed). A second call reads it again. */
-  entries(): AsyncIterable<TarReadItem>;
+  /**
+   * Read the layer's entries from the start (decompressed). A second call reads it again.
+   * `reuseBuffers`: entry data may come in chunks of buffers the reader reuses.
+   */
+  entries(options?: { reuseBuffers?: boolean }): AsyncIterable<TarReadItem>;
 }
 
 /** Counts kept while merging, for --json and the summary line. */
@@ -41,6 +44,12 @@ export interface MergeOptions {
    * `stats.bytesOut` ends as the size the flat layer will have. Layers may then be header-only.
    */
   measureOnly?: boolean;
+  /**
+   * The reader of the merged stream is done with each chunk before it asks for the next (see
+   * OpenNewLayerOptions): layers may then be read into reused buffers. Nothing here keeps a
+   * chunk of entry data past the yield that hands it on.
+   */
+  reuseBuffers?: boolean;
 }
 
 /**
@@ -84,7 +93,7 @@ async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, 
     planner.startLayer(i, layer.where);
     const deferred = new Map<number, TarEntry>();
     let ordinal = 0;
-    for await (const item of layer.entries()) {
+    for await (const item of layer.entries({ reuseBuffers: options.reuseBuffers })) {
       stats.entriesIn++;
       const decision = planner.visit(item.entry, ordinal, key);
       yield* applyDecision(decision, item, stats, options);
@@ -148,7 +157,7 @@ async function* dataOf(item: TarReadItem, stats: MergeStats, options: MergeOptio
 async function* rehomeContent(layer: LayerTar, rehome: Map<number, string>, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
   const last = Math.max(...rehome.keys());
   let ordinal = 0;
-  for await (const item of layer.entries()) {
+  for await (const item of layer.entries({ reuseBuffers: options.reuseBuffers })) {
     const path = rehome.get(ordinal);
     if (path !== undefined) {
       stats.hardlinksRehomed++;

@@ -45,8 +45,10 @@ async function consumeDigested(source: AsyncIterable<Buffer>, consume: ChunkCons
 
 async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compression: Compression, consume: ChunkConsumer): Promise<WrittenLayer> {
   if (compression === 'none') {
-    // stored bytes = uncompressed bytes: one digest (a multi-GB layer hashed twice costs as much as reading it)
-    const diff = await consumeDigested(await layer.open(), consume);
+    // stored bytes = uncompressed bytes: one digest (a multi-GB layer hashed twice costs as much as reading it).
+    // A file consumer copies or writes each chunk before asking for the next (fileConsumer), so
+    // the layer may come in chunks of reused buffers; a stream consumer may queue chunks.
+    const diff = await consumeDigested(await layer.open({ chunksMayBeReused: consume.file !== undefined }), consume);
     return { digest: diff.digest, diffId: diff.digest, size: diff.size, mediaType: layerMediaType(compression) };
   }
   // The diff_id is hashed inline as the bytes go into the compressor (no stream stage of its own).

@@ -15,7 +15,8 @@ export interface ChunkConsumer {
   write(chunks: AsyncIterable<Buffer>, onWritten?: (bytes: number) => void): Promise<void>;
   /**
    * Where the bytes land when they go into a file (from byte `start` of `path`), so their digest
-   * can be read back off the main thread; undefined when they go to a stream.
+   * can be read back off the main thread; undefined when they go to a stream. A file consumer
+   * is done with each chunk (copied, or written) before it asks for the next.
    */
   readonly file?: { path: string; start: number };
 }
