@@ -71,7 +71,7 @@ export function layerTar(layer: Layer, where: string, options: LayerTarOptions =
   const read = (o: { reuseBuffers?: boolean } = {}) => {
     const check = !checked;
     checked = true;
-    return readEntries(layer, where, stats, check, options.checks, o.reuseBuffers === true);
+    return readEntries(layer, where, stats, { checkDigest: check, checks: options.checks, reuseBuffers: o.reuseBuffers === true });
   };
   return { where, stats, entries: read };
 }
@@ -88,7 +88,7 @@ export function layerHeaders(layer: Layer, where: string): LayerTar {
 async function* readHeaders(layer: Layer, where: string): AsyncGenerator<TarReadItem> {
   const at = layer.location;
   if (!at || (await storedCompression(at)) !== 'none') {
-    for await (const item of readEntries(layer, where, { tarBytes: 0, passes: 0 }, false)) yield item;
+    for await (const item of readEntries(layer, where, { tarBytes: 0, passes: 0 }, { checkDigest: false })) yield item;
     return;
   }
   const body = (): never => {
@@ -118,14 +118,15 @@ export function shortDigest(digest: string | undefined): string {
   return digest ? digest.slice(0, 19) : 'unknown digest';
 }
 
-async function* readEntries(
-  layer: Layer,
-  where: string,
-  stats: LayerReadStats,
-  checkDigest = true,
-  checks?: DigestChecks,
-  reuseBuffers = false,
-): AsyncGenerator<TarReadItem> {
+interface ReadOptions {
+  /** Check the diff_id (not on a hardlink re-read, nor when planning). */
+  checkDigest: boolean;
+  checks?: DigestChecks;
+  reuseBuffers?: boolean;
+}
+
+async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, options: ReadOptions): AsyncGenerator<TarReadItem> {
+  const { checkDigest, checks, reuseBuffers = false } = options;
   checks?.throwIfFailed();
   stats.passes++;
   const { stream, compression } = await openDecoded(layer, where, reuseBuffers);
@@ -183,7 +184,6 @@ export const REUSED_READ = { chunk: 256 * 1024, buffers: 3, reads: 0 };
  * reader (who promised to be done with each chunk before asking for the next) has long let it go.
  */
 function reusedReads(at: FileRange, where: string): AsyncIterable<Buffer> & { destroy(): void } {
-  let stopped = false;
   async function* chunks(): AsyncGenerator<Buffer> {
     const fh = await open(at.path, 'r');
     try {
@@ -204,7 +204,7 @@ function reusedReads(at: FileRange, where: string): AsyncIterable<Buffer> & { de
       let pos = 0;
       let k = 0;
       let next = at.size > 0 ? readAt(0, 0) : undefined;
-      while (next && !stopped) {
+      while (next) {
         const current = await next;
         pos += current.length;
         k++;
@@ -212,18 +212,14 @@ function reusedReads(at: FileRange, where: string): AsyncIterable<Buffer> & { de
         next?.catch(() => {}); // awaited on the next turn; not unhandled if the reader stops first
         yield current;
       }
-      if (next) await next.catch(() => {}); // stopped early: let the read in flight land before closing
     } finally {
-      await fh.close();
+      await fh.close(); // after any read still in flight (FileHandle.close waits for pending operations)
     }
   }
   const it = chunks();
   return {
     [Symbol.asyncIterator]: () => it,
-    destroy: () => {
-      stopped = true;
-      void it.return(undefined).catch(() => {});
-    },
+    destroy: () => void it.return(undefined).catch(() => {}),
   };
 }
 
