@@ -2,15 +2,12 @@
  * layerflat as a library: flatten an image, and verify that two images are the same filesystem. The CLI uses only
  * what is exported here.
  */
-export { flatten, type FlattenOptions, type FlattenProgress, type FlattenResult } from './flatten.js';
+export { flatten, type FlattenOptions, type FlattenProgress, type FlattenResult } from './flatten/flatten.js';
 export { verify, ENGINE_PATHS, type VerifyOptions, type VerifyResult } from './verify/verify.js';
 export type { Difference, DifferenceKind } from './verify/compare.js';
 export { inspect, type InspectOptions } from './inspect/inspect.js';
 export type { InspectResult, LayerReport, ShadowedFile, VfsCost } from './inspect/types.js';
-export { formatInspectReport, type InspectReportOptions } from './inspect/report.js';
-export { vfsCostSvg } from './inspect/svg.js';
 export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';
 export { VERSION } from './version.js';
-export { sizeLabel } from './inspect/units.js';

@@ -1,8 +1,8 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { flatten, LayerflatError, type FlattenResult } from '../index.js';
-import { humanBytes, humanSeconds } from './format.js';
-import { progressPrinter } from './progress.js';
+import { humanBytes, humanSeconds } from './render/format.js';
+import { progressPrinter } from './render/progress.js';
 
 interface FlattenFlags {
   tag: string[];

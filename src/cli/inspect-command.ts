@@ -1,7 +1,9 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
 import fs from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
-import { asLayerflatError, vfsCostSvg, formatInspectReport, inspect } from '../index.js';
+import { asLayerflatError, inspect } from '../index.js';
+import { formatInspectReport } from './render/inspect-table.js';
+import { vfsCostSvg } from './render/svg.js';
 
 interface InspectFlags {
   json?: boolean;

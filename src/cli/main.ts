@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { VERSION } from '../index.js';
 import { exitCodeFor } from './exit-code.js';
 import { flattenCommand } from './flatten-command.js';
-import { formatError } from './format.js';
+import { formatError } from './render/format.js';
 import { inspectCommand } from './inspect-command.js';
 import { verifyCommand } from './verify-command.js';
 

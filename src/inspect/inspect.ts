@@ -5,7 +5,7 @@
  */
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
-import { layerTar, layerWhere, type LayerReadStats } from '../layer-entries.js';
+import { layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { openSource, parseReference } from '../transports/index.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
 import { layerCommands } from './history.js';

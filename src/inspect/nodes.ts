@@ -2,7 +2,7 @@
  * The nodes of inspect's filesystem model, and the running du-like tally of what they occupy.
  * Nodes enter and leave the tree only through a Tally, so its totals always describe the tree.
  */
-import type { FsNode } from '../verify/fs-tree.js';
+import type { FsNode } from '../engine/fs-tree.js';
 import { dirAllocated, direntBytes } from './du.js';
 
 /** A non-directory inode; hardlinked names share one, so its bytes count once. */

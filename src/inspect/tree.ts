@@ -7,12 +7,12 @@
  */
 import type { HiddenReason } from '../merge/path-state.js';
 import type { EntryType } from '../tar/entry.js';
-import { FsTree, type Applied } from '../verify/fs-tree.js';
+import { FsTree, type Applied } from '../engine/fs-tree.js';
 import { fileAllocated, symlinkAllocated } from './du.js';
 import { Tally, type Inode, type TreeTotals } from './nodes.js';
 
 export type { Inode, TreeTotals } from './nodes.js';
-export type { Applied } from '../verify/fs-tree.js';
+export type { Applied } from '../engine/fs-tree.js';
 
 /** The entry metadata the model needs (a TarEntry has all of it). */
 export interface CostEntry {

@@ -5,7 +5,7 @@
  * marker paths out.
  */
 import { EMITTED, EMITTED_BELOW, EMITTED_DIR, IMPLIED, OPAQUE, PathState, SEALED } from './path-state.js';
-import { ancestorsOf, joinPath, OPAQUE_MARKER, splitPath, WHITEOUT_PREFIX } from './whiteout.js';
+import { ancestorsOf, joinPath, OPAQUE_MARKER, splitPath, WHITEOUT_PREFIX } from '../engine/whiteout.js';
 
 /** An entry the squashed layer needs on top of its merged entries. */
 export interface BaseMarker {

@@ -11,7 +11,7 @@ import { buildHeader, END_OF_ARCHIVE, paddingFor, rewriteHeader } from '../tar/w
 import { whiteoutsForBase } from './base-whiteouts.js';
 import { MergePlanner, type Decision, type DropReason } from './planner.js';
 import type { PathState } from './path-state.js';
-import { isStorageArtefactXattr } from './whiteout.js';
+import { isStorageArtefactXattr } from '../engine/whiteout.js';
 
 /** A layer as the merge sees it: a re-readable sequence of tar entries. */
 export interface LayerTar {

@@ -3,7 +3,7 @@
  * The merge walks layers top-down, so "above" is everything already seen; a lower-layer entry is
  * visible only if nothing recorded here hides it. Memory grows with the number of paths only.
  */
-import { ancestorsOf } from './whiteout.js';
+import { ancestorsOf } from '../engine/whiteout.js';
 
 export const PRESENT = 1; // some upper layer has an entry at exactly this path
 export const SEALED = 2; // lower entries at this path and below are gone (whiteout, or non-dir replaced it)

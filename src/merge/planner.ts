@@ -22,7 +22,7 @@ import {
   SEALED,
   type HiddenReason,
 } from './path-state.js';
-import { classifyWhiteout } from './whiteout.js';
+import { classifyWhiteout } from '../engine/whiteout.js';
 
 /** The metadata the planner needs of an entry. */
 export interface PlanEntry {

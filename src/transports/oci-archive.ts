@@ -5,11 +5,11 @@
  */
 import { LayerflatError } from '../errors.js';
 import type { OutputImage, WriteResult } from '../image/types.js';
-import { archiveBlobTarget } from './internal/blob-targets.js';
-import { writeArchive, writeFileOutput } from './internal/file-output.js';
-import { tarFileTree } from './internal/file-tree.js';
-import { readOciImage } from './internal/oci-image.js';
-import { OCI_LAYOUT_FILE, indexEntry, indexFile, writeOciImage } from './internal/oci-writer.js';
+import { archiveBlobTarget } from '../formats/oci/blob-targets.js';
+import { writeArchive, writeFileOutput } from '../fsio/file-output.js';
+import { tarFileTree } from '../formats/file-tree.js';
+import { readOciImage } from '../formats/oci/read.js';
+import { OCI_LAYOUT_FILE, indexEntry, indexFile, writeOciImage } from '../formats/oci/write.js';
 import { describeReference } from './reference.js';
 import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOptions } from './types.js';
 

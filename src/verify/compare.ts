@@ -3,7 +3,7 @@
  * symlink target, device, xattrs, and which paths are hardlinks of one file.
  */
 import type { FileFacts } from './facts.js';
-import type { FsNode, FsTree } from './fs-tree.js';
+import type { FsNode, FsTree } from '../engine/fs-tree.js';
 
 export type DifferenceKind =
   | 'missing' // in A only

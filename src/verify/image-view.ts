@@ -5,9 +5,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { LayerTar } from '../merge/merge-stream.js';
-import { isStorageArtefactXattr } from '../merge/whiteout.js';
+import { isStorageArtefactXattr } from '../engine/whiteout.js';
 import { factsOf, type FileFacts } from './facts.js';
-import { FsTree } from './fs-tree.js';
+import { FsTree } from '../engine/fs-tree.js';
 
 /** Build the merged view of `layers` (bottom first). */
 export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<FileFacts>> {

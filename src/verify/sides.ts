@@ -6,11 +6,11 @@ import fs from 'node:fs';
 import { LayerflatError } from '../errors.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
-import { layerTar, layerWhere } from '../layer-entries.js';
+import { layerTar, layerWhere } from '../layers/layer-tar.js';
 import type { LayerTar } from '../merge/merge-stream.js';
 import { openSource, parseReference, type ImageReference } from '../transports/index.js';
 import type { FileFacts } from './facts.js';
-import type { FsTree } from './fs-tree.js';
+import type { FsTree } from '../engine/fs-tree.js';
 import { imageView } from './image-view.js';
 
 export interface SideOptions {

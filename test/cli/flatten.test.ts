@@ -154,24 +154,3 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
     expect(listing(dir)).toEqual([]);
   });
 });
-
-describe('layerflat verify', () => {
-  it('exits 0 for the same filesystem in two formats, 1 with a readable list for different ones, 2 for bad input', () => {
-    expect(run(['verify', RULES, `oci:${FIX}/oci-gzip:rules`]).code).toBe(0);
-    const diff = run(['verify', RULES, path.join(FIX, 'podman-rules.tar')]);
-    expect(diff.code).toBe(1);
-    expect(diff.stdout.toString()).toMatch(/^\d+ difference\(s\) between .*: /);
-    expect(run(['verify', RULES, path.join(tmp, 'nope.tar')]).code).toBe(2);
-  });
-
-  it('compares an image with a plain filesystem tar (what docker export writes)', () => {
-    const flat = path.join(tmp, 'for-fs.tar');
-    expect(run(['flatten', RULES, flat, '-q']).code).toBe(0);
-    const dir = fs.mkdtempSync(path.join(tmp, 'fs-'));
-    const manifest = JSON.parse(spawnSync('tar', ['-xOf', flat, 'manifest.json']).stdout.toString());
-    spawnSync('tar', ['-xf', flat, '-C', dir, manifest[0].Layers[0]]);
-    const layer = path.join(dir, manifest[0].Layers[0]);
-    expect(run(['verify', RULES, layer]).stdout.toString()).toMatch(/^same filesystem/);
-    expect(run(['verify', `tar:${layer}`, path.join(FIX, 'podman-rules.tar')]).code).toBe(1);
-  });
-});

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LayerflatError } from '../../src/errors.js';
-import { compressStream, decompress, detectCompression, ProcessFilter } from '../../src/compress/index.js';
+import { compressStream } from '../../src/compress/compress.js';
+import { decompress } from '../../src/compress/decompress.js';
+import { detectCompression } from '../../src/compress/detect.js';
+import { ProcessFilter } from '../../src/compress/process-filter.js';
 import { chunkedSource, collect, has, mixedData, run, sleep, through } from './helpers.js';
 
 const data = mixedData(2_500_000, 21);

@@ -6,7 +6,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LayerflatError } from '../../src/errors.js';
-import { decompress, ProcessFilter } from '../../src/compress/index.js';
+import { decompress } from '../../src/compress/decompress.js';
+import { ProcessFilter } from '../../src/compress/process-filter.js';
 import { chunkedSource, collect, has, mixedData, run, sleep } from './helpers.js';
 
 const WHERE = 'layer sha256:abcd (test.tar)';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { compressionOfMediaType, detectCompression, layerMediaType } from '../../src/compress/index.js';
+import { compressionOfMediaType, detectCompression, layerMediaType } from '../../src/compress/detect.js';
 import { has, run } from './helpers.js';
 
 describe('detectCompression', () => {

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import type { FileFacts } from '../../src/verify/facts.js';
-import type { FsTree } from '../../src/verify/fs-tree.js';
+import type { FsTree } from '../../src/engine/fs-tree.js';
 
 /** One path: every column but the path, hardlinks shown as files plus a group key. */
 export type Listing = Map<string, string>;

@@ -4,7 +4,7 @@
  */
 import { whiteoutsForBase } from '../../src/merge/base-whiteouts.js';
 import { MergePlanner, type PlanEntry } from '../../src/merge/planner.js';
-import { FsTree } from '../../src/verify/fs-tree.js';
+import { FsTree } from '../../src/engine/fs-tree.js';
 
 /** An entry spec: path, type and (for links) target. */
 export type Spec = PlanEntry;

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flatten } from '../../src/flatten.js';
+import { flatten } from '../../src/flatten/flatten.js';
 import { inspect } from '../../src/inspect/inspect.js';
 import type { InspectResult } from '../../src/inspect/types.js';
 import { openSource, parseReference } from '../../src/transports/index.js';

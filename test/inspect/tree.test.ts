@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { dirAllocated, direntBytes, fileAllocated, symlinkAllocated } from '../../src/inspect/du.js';
 import { CostTree, type Inode } from '../../src/inspect/tree.js';
-import { FsTree } from '../../src/verify/fs-tree.js';
+import { FsTree } from '../../src/engine/fs-tree.js';
 import { randomLayers } from '../helpers/random-layers.js';
 
 const sizeOf = (layer: number, ordinal: number) => ((layer * 7919 + ordinal * 104729) % 9000) + 1;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { measureMerge, type LayerTar } from '../../src/merge/merge-stream.js';
 import { readTar } from '../../src/tar/reader.js';
-import { FsTree } from '../../src/verify/fs-tree.js';
+import { FsTree } from '../../src/engine/fs-tree.js';
 import type { Spec } from '../helpers/plan-driver.js';
 import { randomLayers } from '../helpers/random-layers.js';
 import { rechunk } from '../helpers/rechunk.js';

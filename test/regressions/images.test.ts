@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { flatten } from '../../src/flatten.js';
+import { flatten } from '../../src/flatten/flatten.js';
 import { openSource, parseReference } from '../../src/transports/index.js';
 
 const RULES = path.resolve('test/fixtures/docker-rules.tar');

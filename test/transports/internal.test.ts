@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { removeOnSignal } from '../../src/transports/internal/cleanup.js';
-import { stageFile } from '../../src/transports/internal/staged-output.js';
-import { coalesce, TarFileWriter, type ChunkConsumer } from '../../src/transports/internal/tar-file-writer.js';
-import { tarFileTree } from '../../src/transports/internal/file-tree.js';
+import { removeOnSignal } from '../../src/fsio/cleanup.js';
+import { stageFile } from '../../src/fsio/staged-output.js';
+import { coalesce, TarFileWriter, type ChunkConsumer } from '../../src/tar/archive-file-writer.js';
+import { tarFileTree } from '../../src/formats/file-tree.js';
 import { readAll, tempDir } from './helpers.js';
 
 describe('cleanup on signals', () => {
@@ -33,7 +33,7 @@ describe('cleanup on signals', () => {
     await staged.discard();
     expect(process.listenerCount('SIGINT')).toBe(before);
     removeOnSignal(path.join(dir, 'never-made'));
-    const { forget } = await import('../../src/transports/internal/cleanup.js');
+    const { forget } = await import('../../src/fsio/cleanup.js');
     forget(path.join(dir, 'never-made'));
     expect(process.listenerCount('SIGINT')).toBe(before);
   });

@@ -82,7 +82,7 @@ describe('large layers', () => {
 describe('written manifests', () => {
   it('docker-archive: classic manifest.json that docker and podman load', async () => {
     const { dir, result } = await writeThenOpen('docker-archive', 'out.tar', tinyImage(['example.com/tiny']), 'none');
-    const { tarFileTree } = await import('../../src/transports/internal/file-tree.js');
+    const { tarFileTree } = await import('../../src/formats/file-tree.js');
     const tree = await tarFileTree(path.join(dir, 'out.tar'));
     const manifest = (await tree.readJSON('manifest.json')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
     const hex = (d: string) => d.slice(7);

@@ -1,0 +1,57 @@
+/**
+ * Writing an outer archive straight to a stream (stdout) when every member's size is known
+ * before its bytes: no temporary file at all. The flat layer's exact size comes from a planning
+ * pass over tar headers (merge/measureMerge); a copied layer's from its source.
+ */
+import { once } from 'node:events';
+import type { Writable } from 'node:stream';
+import { LayerflatError } from '../errors.js';
+import { buildHeader, END_OF_ARCHIVE, paddingFor } from './writer.js';
+import { coalesce, type ChunkConsumer } from './archive-file-writer.js';
+
+export class TarStreamWriter {
+  private position = 0;
+
+  constructor(private readonly out: Writable) {}
+
+  private async write(buf: Buffer): Promise<void> {
+    this.position += buf.length;
+    if (!this.out.write(buf)) await once(this.out, 'drain');
+  }
+
+  /** Append a regular file with the given content. */
+  async addFile(name: string, data: Buffer): Promise<void> {
+    await this.write(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }));
+    await this.write(data);
+    await this.write(paddingFor(data.length));
+  }
+
+  /**
+   * Append a member of exactly `size` bytes that `produce` streams into the consumer it is
+   * given. A producer that delivers another size is a bug upstream: the archive is then broken,
+   * so this throws rather than end it.
+   */
+  async addSized<R>(name: string, size: number, produce: (consume: ChunkConsumer) => Promise<R>): Promise<R> {
+    await this.write(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size }));
+    let written = 0;
+    const result = await produce({
+      write: async (chunks) => {
+        for await (const chunk of coalesce(chunks)) {
+          written += chunk.length;
+          await this.write(chunk);
+        }
+      },
+    });
+    if (written !== size) {
+      throw new LayerflatError('IO', `archive member ${name}: planned ${size} bytes but ${written} were produced; the output on stdout is incomplete`);
+    }
+    await this.write(paddingFor(size));
+    return result;
+  }
+
+  /** Write the end-of-archive marker; returns the archive's size. */
+  async finish(): Promise<number> {
+    await this.write(END_OF_ARCHIVE);
+    return this.position;
+  }
+}
