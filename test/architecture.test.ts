@@ -39,20 +39,32 @@ describe('module boundaries', () => {
   it('merge/ planner files import only types and pure helpers — no fs, no streams', () => {
     for (const f of files.filter((f) => rel(f).startsWith('merge/') && !rel(f).endsWith('merge-stream.ts'))) {
       const text = fs.readFileSync(f, 'utf8');
-      expect(importsOf(f).filter((i) => i.startsWith('node:')), rel(f)).toEqual([]);
+      expect(
+        importsOf(f).filter((i) => i.startsWith('node:')),
+        rel(f),
+      ).toEqual([]);
       expect(/from '\.\.\/(transports|cli|compress)\//.test(text), rel(f)).toBe(false);
     }
   });
 
   it('a transport never imports another transport', () => {
-    const transports = files.filter((f) => /^transports\/[^/]+\.ts$/.test(rel(f)) && !/\/(index|types|reference)\.ts$/.test(f));
+    const transports = files.filter(
+      (f) => /^transports\/[^/]+\.ts$/.test(rel(f)) && !/\/(index|types|reference)\.ts$/.test(f),
+    );
     const names = transports.map(rel);
-    for (const f of transports) expect(ourImports(f).filter((i) => names.includes(i) && i !== rel(f)), rel(f)).toEqual([]);
+    for (const f of transports)
+      expect(
+        ourImports(f).filter((i) => names.includes(i) && i !== rel(f)),
+        rel(f),
+      ).toEqual([]);
   });
 
   it('cli/ imports only the library API', () => {
     for (const f of files.filter((f) => rel(f).startsWith('cli/'))) {
-      expect(ourImports(f).filter((i) => !i.startsWith('cli/') && i !== 'index.ts'), rel(f)).toEqual([]);
+      expect(
+        ourImports(f).filter((i) => !i.startsWith('cli/') && i !== 'index.ts'),
+        rel(f),
+      ).toEqual([]);
     }
   });
 });

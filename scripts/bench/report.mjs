@@ -9,7 +9,10 @@ if (!runDir || !docPath) {
   console.error('usage: report.mjs RUN_DIR DOC|-');
   process.exit(2);
 }
-const lines = readFileSync(`${runDir}/results.jsonl`, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const lines = readFileSync(`${runDir}/results.jsonl`, 'utf8')
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 const runs = new Map(lines.filter((l) => l.name).map((l) => [l.name, l]));
 const notes = new Map(lines.filter((l) => l.note).map((l) => [l.note, l.value]));
 const jsonOut = (name) => {
@@ -55,15 +58,47 @@ const rows = [];
 const row = (step, r, { wall = r?.wall, x, rss = rssMB(r), temp, out, how = '' } = {}) =>
   r && r.rc !== 0
     ? rows.push(`| ${step} | failed (exit ${r.rc}) | | | | | see \`${r.name}.err\` |`)
-    : rows.push(`| ${step} | ${s(wall)} | ${x ?? (floor && wall ? times(wall, floor) : 'n/a')} | ${rss === undefined ? 'n/a' : rss.toFixed(0)} | ${temp ?? 'n/a'} | ${out ?? 'n/a'} | ${how} |`);
-row('floor: `cp` of the input', floorCp, { temp: '0', out: mb(image.bytes), rss: undefined, how: 'reads and writes the input once' });
-row('floor: `openssl dgst -sha256` of the flat layer', floorSha, { temp: '0', out: '—', rss: undefined, how: `${mb(flatLayerBytes)} MB, the diff_id every flattener must compute` });
+    : rows.push(
+        `| ${step} | ${s(wall)} | ${x ?? (floor && wall ? times(wall, floor) : 'n/a')} | ${rss === undefined ? 'n/a' : rss.toFixed(0)} | ${temp ?? 'n/a'} | ${out ?? 'n/a'} | ${how} |`,
+      );
+row('floor: `cp` of the input', floorCp, {
+  temp: '0',
+  out: mb(image.bytes),
+  rss: undefined,
+  how: 'reads and writes the input once',
+});
+row('floor: `openssl dgst -sha256` of the flat layer', floorSha, {
+  temp: '0',
+  out: '—',
+  rss: undefined,
+  how: `${mb(flatLayerBytes)} MB, the diff_id every flattener must compute`,
+});
 row('**floor** (sum of the two)', undefined, { wall: floor, x: '1.00×', rss: undefined, temp: '—', out: '—' });
-row('layerflat docker-archive → docker-archive', lfDa, { temp: mb(lfTemp('lf-docker-archive')), out: mb(notes.get('lf-docker-archive.outputBytes')), how: 'uncompressed layer (the docker-archive default)' });
-row('layerflat docker-archive → OCI layout, gzip', lfOci, { temp: mb(lfTemp('lf-oci-gzip')), out: mb(notes.get('lf-oci-gzip.outputBytes')), how: 'parallel gzip -6 on 2 cores' });
-row('`pigz -p 2 -6` of the flat layer', pigz, { temp: '0', out: mb(notes.get('pigzBytes')), how: 'the same bytes layerflat compresses' });
-row('layerflat OCI layout (gzip layers) → docker-archive', runs.get('lf-from-oci-gzip'), { temp: mb(lfTemp('lf-from-oci-gzip')), out: mb(notes.get('lf-from-oci-gzip.outputBytes')), how: 'skopeo copy of the same image; every layer gunzipped' });
-row('layerflat stdin → docker-archive', runs.get('lf-stdin'), { temp: mb(lfTemp('lf-stdin')), out: mb(notes.get('lf-stdin.outputBytes')), how: 'not seekable: spooled to TMPDIR once' });
+row('layerflat docker-archive → docker-archive', lfDa, {
+  temp: mb(lfTemp('lf-docker-archive')),
+  out: mb(notes.get('lf-docker-archive.outputBytes')),
+  how: 'uncompressed layer (the docker-archive default)',
+});
+row('layerflat docker-archive → OCI layout, gzip', lfOci, {
+  temp: mb(lfTemp('lf-oci-gzip')),
+  out: mb(notes.get('lf-oci-gzip.outputBytes')),
+  how: 'parallel gzip -6 on 2 cores',
+});
+row('`pigz -p 2 -6` of the flat layer', pigz, {
+  temp: '0',
+  out: mb(notes.get('pigzBytes')),
+  how: 'the same bytes layerflat compresses',
+});
+row('layerflat OCI layout (gzip layers) → docker-archive', runs.get('lf-from-oci-gzip'), {
+  temp: mb(lfTemp('lf-from-oci-gzip')),
+  out: mb(notes.get('lf-from-oci-gzip.outputBytes')),
+  how: 'skopeo copy of the same image; every layer gunzipped',
+});
+row('layerflat stdin → docker-archive', runs.get('lf-stdin'), {
+  temp: mb(lfTemp('lf-stdin')),
+  out: mb(notes.get('lf-stdin.outputBytes')),
+  how: 'not seekable: spooled to TMPDIR once',
+});
 if (dockerRun) {
   row('docker create + export \\| import (dockerd, vfs)', dockerRun, {
     rss: Math.max(rssMB(dockerRun), (dockerRun.daemonHwmKB * 1024) / MB),
@@ -80,39 +115,84 @@ if (buildahRun) {
   });
 }
 
-const lfRuns = ['lf-docker-archive', 'lf-oci-gzip', 'lf-from-oci-gzip', 'lf-stdin', 'lf-synth-file-1g', 'lf-synth-file-4g', 'lf-synth-file-1k', 'lf-synth-paths-300k'];
-const lfBigRuns = ['lf-docker-archive', 'lf-oci-gzip', 'lf-from-oci-gzip'];
-const seekable = ['lf-docker-archive', 'lf-oci-gzip', 'lf-from-oci-gzip', 'lf-synth-file-1g', 'lf-synth-file-4g', 'lf-synth-file-1k', 'lf-synth-paths-300k'];
-const maxRss = Math.max(...lfRuns.filter((n) => runs.has(n)).map((n) => rssMB(runs.get(n))));
+const seekable = [
+  'lf-docker-archive',
+  'lf-oci-gzip',
+  'lf-from-oci-gzip',
+  'lf-synth-file-1g',
+  'lf-synth-file-4g',
+  'lf-synth-file-1k',
+  'lf-synth-paths-300k',
+];
 const r1g = rssMB(runs.get('lf-synth-file-1g'));
 const r1k = rssMB(runs.get('lf-synth-file-1k'));
 const rMany = rssMB(runs.get('lf-synth-paths-300k'));
 const r4g = rssMB(runs.get('lf-synth-file-4g'));
 const probe = (k) => notes.get(`memProbe.${k}`);
-const probeHeaps = ['file-1k', 'file-1g', 'file-4g'].map((k) => `${k.replace('file-', '')} ${mb(probe(k)?.heapUsed)}`).join(', ') + ' MB';
-const heapFlat = ['file-1k', 'file-1g', 'file-4g'].every((k) => probe(k)) &&
-  Math.max(...['file-1k', 'file-1g', 'file-4g'].map((k) => probe(k).heapUsed)) - Math.min(...['file-1k', 'file-1g', 'file-4g'].map((k) => probe(k).heapUsed)) <= 16e6;
+const probeHeaps =
+  ['file-1k', 'file-1g', 'file-4g'].map((k) => `${k.replace('file-', '')} ${mb(probe(k)?.heapUsed)}`).join(', ') +
+  ' MB';
+const heapFlat =
+  ['file-1k', 'file-1g', 'file-4g'].every((k) => probe(k)) &&
+  Math.max(...['file-1k', 'file-1g', 'file-4g'].map((k) => probe(k).heapUsed)) -
+    Math.min(...['file-1k', 'file-1g', 'file-4g'].map((k) => probe(k).heapUsed)) <=
+    16e6;
 const rssFlat = r1g && r4g && r1k ? Math.max(r1k, r1g, r4g) - Math.min(r1k, r1g, r4g) <= 16 : undefined;
 /** holds: RSS flat; partly: what layerflat keeps (the heap) is flat but the process RSS is not. */
 const sizeVerdict = rssFlat === undefined ? undefined : rssFlat ? true : heapFlat ? 'partly' : false;
-const maxRssBig = Math.max(...lfBigRuns.filter((n) => runs.has(n)).map((n) => rssMB(runs.get(n))));
 const maxTemp = Math.max(...seekable.filter((n) => runs.has(n)).map(lfTemp));
 const fromOci = jsonOut('lf-from-oci-gzip');
 const daJson = jsonOut('lf-docker-archive');
 const manyJson = jsonOut('lf-synth-paths-300k');
 
 const targets = [
-  ['docker-archive → docker-archive wall ≤ 1.5× floor', lfDa && floor ? `${s(lfDa.wall)} s = ${times(lfDa.wall, floor)} of ${s(floor)} s` : 'n/a', lfDa && floor ? lfDa.wall <= 1.5 * floor : undefined],
-  ['peak RSS ≤ 200 MB: big image, uncompressed output', `→ docker-archive ${rssMB(lfDa)?.toFixed(0)} MB; OCI gzip → docker-archive ${rssMB(runs.get('lf-from-oci-gzip'))?.toFixed(0)} MB`, Math.max(rssMB(lfDa), rssMB(runs.get('lf-from-oci-gzip'))) <= 200],
+  [
+    'docker-archive → docker-archive wall ≤ 1.5× floor',
+    lfDa && floor ? `${s(lfDa.wall)} s = ${times(lfDa.wall, floor)} of ${s(floor)} s` : 'n/a',
+    lfDa && floor ? lfDa.wall <= 1.5 * floor : undefined,
+  ],
+  [
+    'peak RSS ≤ 200 MB: big image, uncompressed output',
+    `→ docker-archive ${rssMB(lfDa)?.toFixed(0)} MB; OCI gzip → docker-archive ${rssMB(runs.get('lf-from-oci-gzip'))?.toFixed(0)} MB`,
+    Math.max(rssMB(lfDa), rssMB(runs.get('lf-from-oci-gzip'))) <= 200,
+  ],
   ['peak RSS ≤ 200 MB: big image, gzip output', `→ OCI gzip ${rssMB(lfOci)?.toFixed(0)} MB`, rssMB(lfOci) <= 200],
   ['peak RSS ≤ 200 MB: 300k paths in one layer', `${rMany?.toFixed(0)} MB`, rMany <= 200],
-  ['RSS independent of file size', r1g && r4g ? `RSS: one 1 KiB file ${r1k?.toFixed(0)} MB, 1 GiB ${r1g.toFixed(0)} MB, 4 GiB ${r4g.toFixed(0)} MB; JS heap: ${probeHeaps}` : 'n/a', sizeVerdict],
-  ['temp disk ≤ 64 MB for seekable inputs', `${mb(maxTemp)} MB (largest over the seekable runs)`, maxTemp <= 64 * 1024 * 1024],
-  ['gzip OCI output ≤ 1.5× `pigz -p 2`', lfOci && pigz ? `${s(lfOci.wall)} s vs ${s(pigz.wall)} s = ${times(lfOci.wall, pigz.wall)}` : 'n/a', lfOci && pigz ? lfOci.wall <= 1.5 * pigz.wall : undefined],
-  ['each compressed layer decompressed once', fromOci ? `layerPasses ${fromOci.layerPasses} for layersIn ${fromOci.layersIn}` : 'n/a', fromOci ? fromOci.layerPasses === fromOci.layersIn : undefined],
+  [
+    'RSS independent of file size',
+    r1g && r4g
+      ? `RSS: one 1 KiB file ${r1k?.toFixed(0)} MB, 1 GiB ${r1g.toFixed(0)} MB, 4 GiB ${r4g.toFixed(0)} MB; JS heap: ${probeHeaps}`
+      : 'n/a',
+    sizeVerdict,
+  ],
+  [
+    'temp disk ≤ 64 MB for seekable inputs',
+    `${mb(maxTemp)} MB (largest over the seekable runs)`,
+    maxTemp <= 64 * 1024 * 1024,
+  ],
+  [
+    'gzip OCI output ≤ 1.5× `pigz -p 2`',
+    lfOci && pigz ? `${s(lfOci.wall)} s vs ${s(pigz.wall)} s = ${times(lfOci.wall, pigz.wall)}` : 'n/a',
+    lfOci && pigz ? lfOci.wall <= 1.5 * pigz.wall : undefined,
+  ],
+  [
+    'each compressed layer decompressed once',
+    fromOci ? `layerPasses ${fromOci.layerPasses} for layersIn ${fromOci.layersIn}` : 'n/a',
+    fromOci ? fromOci.layerPasses === fromOci.layersIn : undefined,
+  ],
 ];
-if (dockerRun && lfDa) targets.push(['ahead of `docker export \\| import`', `${times(dockerRun.wall, lfDa.wall)} faster (${s(dockerRun.wall)} s vs ${s(lfDa.wall)} s)`, undefined]);
-if (buildahRun && lfDa) targets.push(['ahead of `buildah commit --squash`', `${times(buildahRun.wall, lfDa.wall)} faster (${s(buildahRun.wall)} s vs ${s(lfDa.wall)} s)`, undefined]);
+if (dockerRun && lfDa)
+  targets.push([
+    'ahead of `docker export \\| import`',
+    `${times(dockerRun.wall, lfDa.wall)} faster (${s(dockerRun.wall)} s vs ${s(lfDa.wall)} s)`,
+    undefined,
+  ]);
+if (buildahRun && lfDa)
+  targets.push([
+    'ahead of `buildah commit --squash`',
+    `${times(buildahRun.wall, lfDa.wall)} faster (${s(buildahRun.wall)} s vs ${s(lfDa.wall)} s)`,
+    undefined,
+  ]);
 
 const cmd = (name) => {
   const r = runs.get(name);
@@ -136,7 +216,10 @@ report and output) stay in \`${runDir}\`.
 | date (UTC) | ${date} |
 | CPUs | ${nproc} × ${cpu} |
 | RAM | ${(ramBytes / 2 ** 30).toFixed(1)} GiB |
-| disk | ${(disk ?? '').split(' ').map((x, i) => ['', 'fs ', 'size ', 'free '][i] + x).join(', ')} (\`lsblk\` name/rotational/size: ${blockDev || 'n/a'}) |
+| disk | ${(disk ?? '')
+  .split(' ')
+  .map((x, i) => ['', 'fs ', 'size ', 'free '][i] + x)
+  .join(', ')} (\`lsblk\` name/rotational/size: ${blockDev || 'n/a'}) |
 | kernel | ${kernel} |
 | node | ${nodeVersion} |
 | layerflat revision | ${notes.get('revision') ?? 'n/a'} (built by the run) |
@@ -156,7 +239,13 @@ docs slimmed.
 | --- | --- |
 | archive | ${mb(image.bytes)} MB, ${image.layerCount} layers |
 | tar entries over all layers | ${image.entriesInLayers?.toLocaleString('en-US')} |
-| paths in the flat layer | ${daJson ? daJson.entries.kept.toLocaleString('en-US') : 'n/a'} (dropped: ${daJson ? Object.entries(daJson.entries.dropped).map(([k, v]) => `${v} ${k}`).join(', ') : 'n/a'}) |
+| paths in the flat layer | ${daJson ? daJson.entries.kept.toLocaleString('en-US') : 'n/a'} (dropped: ${
+  daJson
+    ? Object.entries(daJson.entries.dropped)
+        .map(([k, v]) => `${v} ${k}`)
+        .join(', ')
+    : 'n/a'
+}) |
 | flat layer | ${mb(flatLayerBytes)} MB |
 | layers (MB / entries) | ${(image.layers ?? []).map((l) => `${mb(l.bytes)}/${l.entries}`).join(', ')} |
 
@@ -186,7 +275,10 @@ and waiting for the garbage collector) / RSS.
 
 | input | heap used | ArrayBuffers | RSS |
 | --- | ---: | ---: | ---: |
-${['file-1k', 'file-1g', 'file-4g', 'paths-300k', 'big'].filter(probe).map((k) => `| ${k} | ${mb(probe(k).heapUsed)} | ${mb(probe(k).arrayBuffers)} | ${mb(probe(k).rss)} |`).join('\n')}
+${['file-1k', 'file-1g', 'file-4g', 'paths-300k', 'big']
+  .filter(probe)
+  .map((k) => `| ${k} | ${mb(probe(k).heapUsed)} | ${mb(probe(k).arrayBuffers)} | ${mb(probe(k).rss)} |`)
+  .join('\n')}
 
 A big file's data streams from the input file into the output file through a few reused
 buffers (three 256 KiB read buffers, one 1 MiB write buffer, the digest thread's 1 MiB), so no
@@ -211,8 +303,26 @@ Each timed step ran as \`/usr/bin/time -v CMD\` after \`sync; echo 3 > /proc/sys
 layerflat ran with \`TMPDIR\` set to a fresh empty directory.
 
 \`\`\`sh
-${['floor-cp', 'floor-sha256', 'lf-docker-archive', 'lf-oci-gzip', 'pigz-p2', 'lf-from-oci-gzip', 'lf-stdin', 'lf-synth-file-1g', 'lf-synth-file-4g', 'lf-synth-file-1k', 'lf-synth-paths-300k', 'docker-load', 'docker-export-import', 'buildah-pull', 'buildah-squash']
-  .map(cmd).filter(Boolean).join('\n')}
+${[
+  'floor-cp',
+  'floor-sha256',
+  'lf-docker-archive',
+  'lf-oci-gzip',
+  'pigz-p2',
+  'lf-from-oci-gzip',
+  'lf-stdin',
+  'lf-synth-file-1g',
+  'lf-synth-file-4g',
+  'lf-synth-file-1k',
+  'lf-synth-paths-300k',
+  'docker-load',
+  'docker-export-import',
+  'buildah-pull',
+  'buildah-squash',
+]
+  .map(cmd)
+  .filter(Boolean)
+  .join('\n')}
 \`\`\`
 `;
 

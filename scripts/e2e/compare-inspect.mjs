@@ -17,9 +17,14 @@ const b = load(fb);
 
 /** JSON with object keys sorted, so equal values compare equal whatever the engine's key order. */
 const canon = (v) =>
-  Array.isArray(v) ? `[${v.map(canon).join(',')}]`
-  : v && typeof v === 'object' ? `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canon(v[k])}`).join(',')}}`
-  : JSON.stringify(v ?? null);
+  Array.isArray(v)
+    ? `[${v.map(canon).join(',')}]`
+    : v && typeof v === 'object'
+      ? `{${Object.keys(v)
+          .sort()
+          .map((k) => `${JSON.stringify(k)}:${canon(v[k])}`)
+          .join(',')}}`
+      : JSON.stringify(v ?? null);
 
 const failures = [];
 for (const key of ['Config', 'Os', 'Architecture', 'Variant']) {
@@ -32,13 +37,33 @@ const layersA = a.RootFS?.Layers?.length ?? 0;
 const layersB = b.RootFS?.Layers?.length ?? 0;
 if (layersB !== 1) failures.push(`the flat image has ${layersB} layers in .RootFS.Layers, not 1`);
 
-const EXPECTED = new Set(['Id', 'Digest', 'RepoTags', 'RepoDigests', 'Parent', 'Size', 'VirtualSize', 'RootFS', 'Metadata',
-  'GraphDriver', 'NamesHistory', 'History', 'ManifestType', 'Labels', 'Annotations', 'User']);
-const others = Object.keys({ ...a, ...b }).filter((k) => !EXPECTED.has(k) && !['Config', 'Os', 'Architecture', 'Variant'].includes(k) && canon(a[k]) !== canon(b[k]));
+const EXPECTED = new Set([
+  'Id',
+  'Digest',
+  'RepoTags',
+  'RepoDigests',
+  'Parent',
+  'Size',
+  'VirtualSize',
+  'RootFS',
+  'Metadata',
+  'GraphDriver',
+  'NamesHistory',
+  'History',
+  'ManifestType',
+  'Labels',
+  'Annotations',
+  'User',
+]);
+const others = Object.keys({ ...a, ...b }).filter(
+  (k) => !EXPECTED.has(k) && !['Config', 'Os', 'Architecture', 'Variant'].includes(k) && canon(a[k]) !== canon(b[k]),
+);
 for (const k of others) console.log(`note: ${k} differs: ${canon(a[k]).slice(0, 200)} -> ${canon(b[k]).slice(0, 200)}`);
 
 if (failures.length) {
   for (const f of failures) console.log(f);
   process.exit(1);
 }
-console.log(`Config, Os, Architecture equal (${Object.keys(a.Config ?? {}).length} Config keys); layers ${layersA} → ${layersB}`);
+console.log(
+  `Config, Os, Architecture equal (${Object.keys(a.Config ?? {}).length} Config keys); layers ${layersA} → ${layersB}`,
+);

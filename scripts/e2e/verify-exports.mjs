@@ -31,9 +31,18 @@ const [engine, a, b] = process.argv.slice(2).filter((x) => !x.startsWith('--'));
 const imageMode = flags.includes('--image');
 // --workdir=PATH: the image's Config.WorkingDir; docker creates it at container creation when the
 // image lacks it (podman-rules has WORKDIR /work but no /work), stamped with the creation time
-const workdir = (flags.find((f) => f.startsWith('--workdir=')) ?? '--workdir=').slice('--workdir='.length).replace(/^\/+|\/+$/g, '');
-if (!['docker', 'podman'].includes(engine) || !a || !b || flags.some((f) => f !== '--image' && !f.startsWith('--workdir='))) {
-  console.error('usage: verify-exports.mjs docker|podman ORIG_EXPORT FLAT_EXPORT [--workdir=DIR] | docker|podman SAVED ORIG_EXPORT --image [--workdir=DIR]');
+const workdir = (flags.find((f) => f.startsWith('--workdir=')) ?? '--workdir=')
+  .slice('--workdir='.length)
+  .replace(/^\/+|\/+$/g, '');
+if (
+  !['docker', 'podman'].includes(engine) ||
+  !a ||
+  !b ||
+  flags.some((f) => f !== '--image' && !f.startsWith('--workdir='))
+) {
+  console.error(
+    'usage: verify-exports.mjs docker|podman ORIG_EXPORT FLAT_EXPORT [--workdir=DIR] | docker|podman SAVED ORIG_EXPORT --image [--workdir=DIR]',
+  );
   process.exit(2);
 }
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'dist', 'cli', 'main.js');
@@ -52,17 +61,23 @@ if (run.status === 0 && result.equal) {
 if (imageMode) {
   const reasons = {
     // rootless podman cannot mknod: the device is in the layer, not in the container
-    device: (d) => engine === 'podman' && d.kind === 'missing' && ['chardev', 'blockdev'].includes(d.a) && d.b === undefined,
+    device: (d) =>
+      engine === 'podman' && d.kind === 'missing' && ['chardev', 'blockdev'].includes(d.a) && d.b === undefined,
     // docker records only security.capability in its exports: user.* xattrs never show there
     'user.* xattr': (d) => engine === 'docker' && d.kind === 'xattrs' && dropsOnlyUserXattrs(d.a, d.b),
     // docker made the WORKDIR the image lacks
     workdir: (d) => engine === 'docker' && d.kind === 'extra' && d.b === 'dir' && workdir !== '' && d.path === workdir,
   };
   const why = (d) => Object.keys(reasons).find((k) => reasons[k](d));
-  for (const d of result.differences) console.log(`  ${d.kind.padEnd(8)} /${d.path}  ${d.a ?? '-'} -> ${d.b ?? '-'}  ${why(d) ? `(allowed: ${why(d)})` : ''}`);
+  for (const d of result.differences)
+    console.log(
+      `  ${d.kind.padEnd(8)} /${d.path}  ${d.a ?? '-'} -> ${d.b ?? '-'}  ${why(d) ? `(allowed: ${why(d)})` : ''}`,
+    );
   const rest = result.differences.filter((d) => !why(d));
   if (rest.length === 0) {
-    const counts = Object.keys(reasons).map((k) => [k, result.differences.filter((d) => why(d) === k).length]).filter(([, n]) => n);
+    const counts = Object.keys(reasons)
+      .map((k) => [k, result.differences.filter((d) => why(d) === k).length])
+      .filter(([, n]) => n);
     console.log(`identical except what the engine cannot show: ${counts.map(([k, n]) => `${n} ${k}`).join(', ')}`);
     process.exit(0);
   }
@@ -76,7 +91,21 @@ function dropsOnlyUserXattrs(xa, xb) {
   return JSON.stringify(kept) === JSON.stringify(jb);
 }
 
-const DOCKER_ADDED = new Set(['', '.dockerenv', 'dev', 'dev/console', 'dev/pts', 'dev/shm', 'etc', 'etc/hostname', 'etc/hosts', 'etc/resolv.conf', 'etc/mtab', 'proc', 'sys']);
+const DOCKER_ADDED = new Set([
+  '',
+  '.dockerenv',
+  'dev',
+  'dev/console',
+  'dev/pts',
+  'dev/shm',
+  'etc',
+  'etc/hostname',
+  'etc/hosts',
+  'etc/resolv.conf',
+  'etc/mtab',
+  'proc',
+  'sys',
+]);
 if (workdir) DOCKER_ADDED.add(workdir);
 const allowed = (d) => engine === 'docker' && d.kind === 'mtime' && DOCKER_ADDED.has(d.path.replace(/^\/+|\/+$/g, ''));
 const other = result.differences.filter((d) => !allowed(d));

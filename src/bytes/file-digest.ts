@@ -122,7 +122,10 @@ class DigestThread {
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 } });
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      resourceLimits: { maxOldGenerationSizeMb: 16, maxYoungGenerationSizeMb: 4 },
+    });
     worker.on('message', (r: Reply) => {
       const p = this.pending.get(r.id);
       this.pending.delete(r.id);
@@ -183,7 +186,10 @@ export class GrowingFileDigest {
   private size = 0;
   private done = false;
 
-  constructor(path: string, private readonly start: number) {
+  constructor(
+    path: string,
+    private readonly start: number,
+  ) {
     this.job = digestThread().start(path, start, start, false);
   }
 

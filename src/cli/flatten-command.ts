@@ -22,29 +22,33 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .description('flatten an image into one layer, keeping its config, history and tags')
     .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
     .argument('[dest]', 'same forms; a bare PATH or - (stdout) is a docker-archive (default: -)')
-    .option('-t, --tag <name>', 'name the output image (repeatable; default: the source\'s names)', collect, [])
+    .option('-t, --tag <name>', "name the output image (repeatable; default: the source's names)", collect, [])
     .addOption(
-      new Option('--compress <algo>', 'compression of the new layer (default: none for docker-archive, gzip for OCI)').choices([
-        'none',
-        'gzip',
-        'zstd',
-      ]),
+      new Option(
+        '--compress <algo>',
+        'compression of the new layer (default: none for docker-archive, gzip for OCI)',
+      ).choices(['none', 'gzip', 'zstd']),
     )
     .option('--keep-base <n>', 'keep the bottom N layers as they are and squash the rest', nonNegativeInt)
     .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
-    .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index (default: this host\'s)')
+    .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--force', 'replace an existing DEST, once the new output is complete')
     .option('--tmp-dir <dir>', 'where to spool stdin / stdout archives (default: $TMPDIR)')
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success')
-    .action((source: string, dest: string | undefined, flags: FlattenFlags) => run(() => flattenAction(source, dest, flags)));
+    .action((source: string, dest: string | undefined, flags: FlattenFlags) =>
+      run(() => flattenAction(source, dest, flags)),
+    );
 }
 
 async function flattenAction(source: string, dest: string | undefined, flags: FlattenFlags): Promise<void> {
   const target = dest ?? '-';
   if (target === '-' && process.stdout.isTTY) {
-    throw new LayerflatError('USAGE', 'refusing to write an image archive to a terminal: give DEST, or redirect stdout');
+    throw new LayerflatError(
+      'USAGE',
+      'refusing to write an image archive to a terminal: give DEST, or redirect stdout',
+    );
   }
   const progress = progressPrinter();
   const result = await flatten({

@@ -15,7 +15,9 @@ interface InspectFlags {
 
 export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
   return new Command('inspect')
-    .description('show what each layer costs: sizes, bytes later layers hide, and the disk VFS storage needs, layered vs flattened')
+    .description(
+      'show what each layer costs: sizes, bytes later layers hide, and the disk VFS storage needs, layered vs flattened',
+    )
     .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--svg <file>', 'also write a chart of the VFS cost per layer, layered vs flattened, as an SVG file')
@@ -35,7 +37,10 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     }
   }
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(formatInspectReport(result, { color: process.stdout.isTTY === true && !process.env['NO_COLOR'] }));
+  else
+    process.stdout.write(
+      formatInspectReport(result, { color: process.stdout.isTTY === true && !process.env['NO_COLOR'] }),
+    );
 }
 
 function wholeNumber(value: string): number {

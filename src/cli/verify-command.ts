@@ -14,10 +14,21 @@ interface VerifyFlags {
 export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<void>): Command {
   return new Command('verify')
     .description('compare the merged filesystems of two images; exit 0 if equal, 1 if not, 2 on bad input')
-    .argument('<a>', 'an image reference, or a filesystem tar (tar:PATH, or a bare path to docker/podman export output)')
+    .argument(
+      '<a>',
+      'an image reference, or a filesystem tar (tar:PATH, or a bare path to docker/podman export output)',
+    )
     .argument('<b>', 'the same forms')
-    .option('--ignore <path>', 'leave out a path and everything below it (repeatable)', (v: string, p: string[]) => [...p, v], [])
-    .option('--ignore-engine-files', `leave out what engines add to containers (${ENGINE_PATHS.join(', ')}) and the mtimes of /, /etc, /run`)
+    .option(
+      '--ignore <path>',
+      'leave out a path and everything below it (repeatable)',
+      (v: string, p: string[]) => [...p, v],
+      [],
+    )
+    .option(
+      '--ignore-engine-files',
+      `leave out what engines add to containers (${ENGINE_PATHS.join(', ')}) and the mtimes of /, /etc, /run`,
+    )
     .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index')
     .option('--tmp-dir <dir>', 'where to spool stdin')
     .option('--max <n>', 'differences to list before the counts', (v: string) => Number(v), 50)
@@ -33,8 +44,17 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
 
 function report(r: VerifyResult, a: string, b: string, max: number): string {
   if (r.equal) return `same filesystem: ${r.paths.a} paths in ${a} and ${b}\n`;
-  const lines = r.differences.slice(0, max).map((d) => `  ${d.kind.padEnd(8)} /${displayPath(d.path)}${d.a !== undefined || d.b !== undefined ? `  ${d.a ?? '-'} → ${d.b ?? '-'}` : ''}`);
+  const lines = r.differences
+    .slice(0, max)
+    .map(
+      (d) =>
+        `  ${d.kind.padEnd(8)} /${displayPath(d.path)}${d.a !== undefined || d.b !== undefined ? `  ${d.a ?? '-'} → ${d.b ?? '-'}` : ''}`,
+    );
   const more = r.differences.length > max ? [`  … and ${r.differences.length - max} more`] : [];
-  const counts = Object.entries(r.counts).map(([k, n]) => `${n} ${k}`).join(', ');
-  return [`${r.differences.length} difference(s) between ${a} (A) and ${b} (B): ${counts}`, ...lines, ...more, ''].join('\n');
+  const counts = Object.entries(r.counts)
+    .map(([k, n]) => `${n} ${k}`)
+    .join(', ');
+  return [`${r.differences.length} difference(s) between ${a} (A) and ${b} (B): ${counts}`, ...lines, ...more, ''].join(
+    '\n',
+  );
 }

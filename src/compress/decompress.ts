@@ -112,12 +112,7 @@ async function peek(input: Readable, n: number, where: string): Promise<{ head: 
  * it already reports LayerflatErrors, else a PassThrough behind it that carries the mapped
  * errors. Either side failing, or the consumer destroying what it reads, tears down all of it.
  */
-function wire(
-  source: Readable,
-  decoder: Duplex,
-  where: string,
-  mapDecoderError?: (err: Error) => Error,
-): Readable {
+function wire(source: Readable, decoder: Duplex, where: string, mapDecoderError?: (err: Error) => Error): Readable {
   const out: Readable = mapDecoderError ? new PassThrough({ highWaterMark: OUT_HIGH_WATER_MARK }) : decoder;
   let failed = false;
   const fail = (err: Error): void => {

@@ -63,14 +63,17 @@ export class FsTree<T> {
   /** Apply one entry. A hardlink stores its target's value (the same object: one file). */
   apply(entry: ApplyEntry<T>, where: string): Applied {
     const wh = classifyWhiteout(entry.path, where);
-    if (wh.kind === 'whiteout') return this.pending.push({ kind: 'whiteout', path: wh.target }), 'whiteout';
-    if (wh.kind === 'opaque') return this.pending.push({ kind: 'opaque', path: wh.dir }), 'opaque';
+    if (wh.kind === 'whiteout') return (this.pending.push({ kind: 'whiteout', path: wh.target }), 'whiteout');
+    if (wh.kind === 'opaque') return (this.pending.push({ kind: 'opaque', path: wh.dir }), 'opaque');
     if (wh.kind === 'aufs-meta') return 'ignored';
     let value = entry.value;
     if (entry.type === 'hardlink') {
       const target = this.lookup(entry.linkname);
       if (!target || target.isDir || target.value === undefined) {
-        throw new LayerflatError('BAD_TAR', `${where}: hardlink "${displayPath(entry.path)}" → missing "${displayPath(entry.linkname)}"`);
+        throw new LayerflatError(
+          'BAD_TAR',
+          `${where}: hardlink "${displayPath(entry.path)}" → missing "${displayPath(entry.linkname)}"`,
+        );
       }
       value = target.value;
     }

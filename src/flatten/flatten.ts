@@ -63,7 +63,13 @@ export interface FlattenResult {
   layersIn: number;
   layersOut: number;
   keptBase: number;
-  entries: { in: number; kept: number; dropped: Partial<Record<string, number>>; hardlinksRehomed: number; whiteoutsWritten: number };
+  entries: {
+    in: number;
+    kept: number;
+    dropped: Partial<Record<string, number>>;
+    hardlinksRehomed: number;
+    whiteoutsWritten: number;
+  };
   bytes: { tarIn: number; tarOut: number; written: number };
   layerPasses: number;
   manifestDigest: string;
@@ -88,18 +94,28 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const checks = new DigestChecks();
     const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i), { checks }));
     const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
-    const progress = new Progress(options.onProgress, layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })));
+    const progress = new Progress(
+      options.onProgress,
+      layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })),
+    );
     // Made when the sink opens the layer: whether its chunks may come from reused buffers is the sink's to say.
     let merged: ReturnType<typeof mergeLayers> | undefined;
     const openFlat = async (o: OpenNewLayerOptions = {}) => {
       if (merged) throw new Error('the flat layer opens once');
-      merged = mergeLayers(layers.slice(keep), { base, onLayer: (i) => progress.layerStarted(keep + i), reuseBuffers: o.chunksMayBeReused });
+      merged = mergeLayers(layers.slice(keep), {
+        base,
+        onLayer: (i) => progress.layerStarted(keep + i),
+        reuseBuffers: o.chunksMayBeReused,
+      });
       return checkedAtEnd(progress.watch(merged.stream, merged.stats), checks);
     };
     const sink = sinkFor(destRef);
-    const verify = options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
+    const verify =
+      options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
     const compression = options.compression ?? sink.defaultCompression;
-    const size = sink.streamsPlannedLayers ? await plannedSize(image, keep, destRef, compression, verify, base) : undefined;
+    const size = sink.streamsPlannedLayers
+      ? await plannedSize(image, keep, destRef, compression, verify, base)
+      : undefined;
     const output: OutputImage = {
       config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
       layers: [
@@ -120,7 +136,17 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
         throw err;
       });
     if (!merged) throw new Error('the sink never wrote the flat layer');
-    return result(options, image, keep, merged.stats, layers.map((l) => l.stats), written, output.tags, verify, started);
+    return result(
+      options,
+      image,
+      keep,
+      merged.stats,
+      layers.map((l) => l.stats),
+      written,
+      output.tags,
+      verify,
+      started,
+    );
   } finally {
     await opened.close();
   }
@@ -137,7 +163,14 @@ async function* checkedAtEnd(chunks: AsyncIterable<Buffer>, checks: DigestChecks
  * its bytes: planning the flat layer's exact size first (tar headers only, read in place where
  * the layers are plain tars in a file) lets it stream out with no temporary copy at all.
  */
-async function plannedSize(image: Image, keep: number, dest: ImageReference, compression: Compression, verify: boolean, base: PathState | undefined): Promise<number | undefined> {
+async function plannedSize(
+  image: Image,
+  keep: number,
+  dest: ImageReference,
+  compression: Compression,
+  verify: boolean,
+  base: PathState | undefined,
+): Promise<number | undefined> {
   if (dest.path !== '-' || compression !== 'none' || verify) return undefined;
   const headers = image.layers.slice(keep).map((l, i) => layerHeaders(l, layerWhere(image, keep + i)));
   return measureMerge(headers, { base });
@@ -147,8 +180,14 @@ async function plannedSize(image: Image, keep: number, dest: ImageReference, com
 async function verifyOutput(image: Image, staged: ImageReference): Promise<void> {
   const differences = compareViews(await viewOfImage(image), await viewOfReference(staged));
   if (differences.length === 0) return;
-  const first = differences.slice(0, 5).map((d) => `${displayPath(d.path)} (${d.kind})`).join(', ');
-  throw new LayerflatError('VERIFY_FAILED', `the flat image differs from ${image.origin} in ${differences.length} place(s): ${first}; nothing was written`);
+  const first = differences
+    .slice(0, 5)
+    .map((d) => `${displayPath(d.path)} (${d.kind})`)
+    .join(', ');
+  throw new LayerflatError(
+    'VERIFY_FAILED',
+    `the flat image differs from ${image.origin} in ${differences.length} place(s): ${first}; nothing was written`,
+  );
 }
 
 /** How many bottom layers --keep-base / --from-layer keep; at least one layer must be squashed. */
@@ -255,7 +294,11 @@ function result(
       hardlinksRehomed: stats.hardlinksRehomed,
       whiteoutsWritten: stats.whiteoutsWritten,
     },
-    bytes: { tarIn: layerStats.reduce((s, l) => s + l.tarBytes, 0), tarOut: stats.bytesOut, written: written.bytesWritten },
+    bytes: {
+      tarIn: layerStats.reduce((s, l) => s + l.tarBytes, 0),
+      tarOut: stats.bytesOut,
+      written: written.bytesWritten,
+    },
     layerPasses: layerStats.reduce((s, l) => s + l.passes, 0),
     manifestDigest: written.manifestDigest,
     configDigest: written.configDigest,

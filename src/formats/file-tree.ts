@@ -86,7 +86,8 @@ function treeFrom(where: string, locate: (name: string) => Located | undefined):
     open,
     read,
     async readJSON(name, label = `${where}: ${name}`) {
-      if (must(name).size > MAX_JSON) throw new LayerflatError('BAD_MANIFEST', `${label}: too large for a JSON document`);
+      if (must(name).size > MAX_JSON)
+        throw new LayerflatError('BAD_MANIFEST', `${label}: too large for a JSON document`);
       return parseJSONBytes(await read(name), label);
     },
   };
@@ -114,7 +115,10 @@ function resolveEntry(byPath: Map<string, TarEntry>, name: string): TarEntry | u
     const e = byPath.get(current);
     if (!e || e.type === 'file') return e;
     if (e.type !== 'symlink' && e.type !== 'hardlink') return undefined;
-    const target = e.type === 'symlink' && !e.linkname.startsWith('/') ? path.posix.join(path.posix.dirname(e.path), e.linkname) : e.linkname.replace(/^\/+/, '');
+    const target =
+      e.type === 'symlink' && !e.linkname.startsWith('/')
+        ? path.posix.join(path.posix.dirname(e.path), e.linkname)
+        : e.linkname.replace(/^\/+/, '');
     const next = cleanName(target);
     if (next === undefined) return undefined;
     current = next;

@@ -43,7 +43,11 @@ async function consumeDigested(source: AsyncIterable<Buffer>, consume: ChunkCons
   return digest.finish(size);
 }
 
-async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compression: Compression, consume: ChunkConsumer): Promise<WrittenLayer> {
+async function writeNew(
+  layer: Extract<OutputLayer, { kind: 'new' }>,
+  compression: Compression,
+  consume: ChunkConsumer,
+): Promise<WrittenLayer> {
   if (compression === 'none') {
     // stored bytes = uncompressed bytes: one digest (a multi-GB layer hashed twice costs as much as reading it).
     // A file consumer copies or writes each chunk before asking for the next (fileConsumer), so
@@ -71,10 +75,18 @@ async function writeNew(layer: Extract<OutputLayer, { kind: 'new' }>, compressio
     throw err;
   }
   await feeding;
-  return { digest: out.digest, diffId: `sha256:${diff.digest('hex')}`, size: out.size, mediaType: layerMediaType(compression) };
+  return {
+    digest: out.digest,
+    diffId: `sha256:${diff.digest('hex')}`,
+    size: out.size,
+    mediaType: layerMediaType(compression),
+  };
 }
 
-async function writeCopy(layer: Extract<OutputLayer, { kind: 'copy' }>['layer'], consume: ChunkConsumer): Promise<WrittenLayer> {
+async function writeCopy(
+  layer: Extract<OutputLayer, { kind: 'copy' }>['layer'],
+  consume: ChunkConsumer,
+): Promise<WrittenLayer> {
   let head = Buffer.alloc(0); // the first bytes tell the stored compression (docker-archive sources declare none)
   async function* capture(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
     for await (const chunk of chunks) {
@@ -86,7 +98,12 @@ async function writeCopy(layer: Extract<OutputLayer, { kind: 'copy' }>['layer'],
   if (layer.digest !== undefined && layer.digest !== out.digest) {
     throw new LayerflatError('DIGEST_MISMATCH', `layer ${layer.digest} read back as ${out.digest} while copying`);
   }
-  return { digest: out.digest, diffId: layer.diffId, size: out.size, mediaType: layerMediaType(detectCompression(head)) };
+  return {
+    digest: out.digest,
+    diffId: layer.diffId,
+    size: out.size,
+    mediaType: layerMediaType(detectCompression(head)),
+  };
 }
 
 /**
@@ -94,6 +111,10 @@ async function writeCopy(layer: Extract<OutputLayer, { kind: 'copy' }>['layer'],
  * a copy — and return its digest, diff_id, stored size and OCI media type. Any stream error
  * rejects (the consumer's partial output is the caller's to discard).
  */
-export function writeOutputLayer(layer: OutputLayer, compression: Compression, consume: ChunkConsumer): Promise<WrittenLayer> {
+export function writeOutputLayer(
+  layer: OutputLayer,
+  compression: Compression,
+  consume: ChunkConsumer,
+): Promise<WrittenLayer> {
   return layer.kind === 'new' ? writeNew(layer, compression, consume) : writeCopy(layer.layer, consume);
 }

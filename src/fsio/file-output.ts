@@ -44,7 +44,10 @@ export async function writeFileOutput<T>(
 }
 
 /** Run `fill` on a new archive writer for `file`; finish it and return `fill`'s result and the size. */
-export async function writeArchive<T>(file: string, fill: (writer: TarFileWriter) => Promise<T>): Promise<{ result: T; size: number }> {
+export async function writeArchive<T>(
+  file: string,
+  fill: (writer: TarFileWriter) => Promise<T>,
+): Promise<{ result: T; size: number }> {
   const writer = await TarFileWriter.create(file);
   try {
     const result = await fill(writer);

@@ -46,4 +46,3 @@ export async function spoolToFile(input: Readable, tmpDir: string | undefined, n
   }
   return { path: file, remove };
 }
-

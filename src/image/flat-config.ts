@@ -45,13 +45,21 @@ function squashEntry(config: ImageConfig, history: HistoryEntry[], o: FlatConfig
   const entry: HistoryEntry = {
     created: steps.at(-1)?.created ?? config.created,
     created_by: `${o.tool}: squashed ${range} of ${o.layerCount} into one`,
-    comment: steps.map((h) => shorten(h.created_by ?? '')).filter(Boolean).join(' ; ').slice(0, 4000) || undefined,
+    comment:
+      steps
+        .map((h) => shorten(h.created_by ?? ''))
+        .filter(Boolean)
+        .join(' ; ')
+        .slice(0, 4000) || undefined,
   };
   if (entry.comment === undefined) delete entry.comment;
   return entry;
 }
 
 function shorten(createdBy: string): string {
-  const s = createdBy.replace(/^\/bin\/sh -c (#\(nop\) )?/, '').replace(/\s+/g, ' ').trim();
+  const s = createdBy
+    .replace(/^\/bin\/sh -c (#\(nop\) )?/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }

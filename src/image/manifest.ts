@@ -66,8 +66,10 @@ export function parseDescriptor(v: unknown, where: string, field: string): Descr
   if (!isObject(v)) throw bad(where, `${field} is not an object`);
   const { mediaType, digest, size } = v;
   if (typeof mediaType !== 'string' || mediaType === '') throw bad(where, `${field} has no mediaType`);
-  if (typeof digest !== 'string' || !DIGEST.test(digest)) throw bad(where, `${field} has an invalid digest ${JSON.stringify(digest)}`);
-  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) throw bad(where, `${field} has an invalid size ${JSON.stringify(size)}`);
+  if (typeof digest !== 'string' || !DIGEST.test(digest))
+    throw bad(where, `${field} has an invalid digest ${JSON.stringify(digest)}`);
+  if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
+    throw bad(where, `${field} has an invalid size ${JSON.stringify(size)}`);
   const annotations = stringMap(v['annotations'], where, `${field}.annotations`);
   const platform = parsePlatformField(v['platform'], where);
   return { mediaType, digest, size, ...(annotations ? { annotations } : {}), ...(platform ? { platform } : {}) };
@@ -75,9 +77,13 @@ export function parseDescriptor(v: unknown, where: string, field: string): Descr
 
 function checkSchema(doc: Record<string, unknown>, where: string): void {
   if (doc['schemaVersion'] === 1) {
-    throw new LayerflatError('UNSUPPORTED', `${where}: Docker schema 1 manifests are not supported; convert with skopeo copy first`);
+    throw new LayerflatError(
+      'UNSUPPORTED',
+      `${where}: Docker schema 1 manifests are not supported; convert with skopeo copy first`,
+    );
   }
-  if (doc['schemaVersion'] !== 2) throw bad(where, `schemaVersion must be 2, not ${JSON.stringify(doc['schemaVersion'])}`);
+  if (doc['schemaVersion'] !== 2)
+    throw bad(where, `schemaVersion must be 2, not ${JSON.stringify(doc['schemaVersion'])}`);
 }
 
 /** Validate an image index / manifest list. */
@@ -86,7 +92,10 @@ export function parseIndex(json: unknown, where: string): ImageIndex {
   checkSchema(json, where);
   const mediaType = json['mediaType'];
   if (mediaType !== undefined && (typeof mediaType !== 'string' || !isIndexMediaType(mediaType))) {
-    throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${where}: expected an image index, found mediaType ${JSON.stringify(mediaType)}`);
+    throw new LayerflatError(
+      'UNKNOWN_MEDIA_TYPE',
+      `${where}: expected an image index, found mediaType ${JSON.stringify(mediaType)}`,
+    );
   }
   if (!Array.isArray(json['manifests'])) throw bad(where, '"manifests" must be an array');
   const manifests = json['manifests'].map((d, i) => parseDescriptor(d, where, `manifests[${i}]`));
@@ -100,13 +109,22 @@ export function parseManifest(json: unknown, where: string): ImageManifest {
   checkSchema(json, where);
   const mediaType = json['mediaType'];
   if (mediaType !== undefined && (typeof mediaType !== 'string' || !isManifestMediaType(mediaType))) {
-    throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${where}: expected an image manifest, found mediaType ${JSON.stringify(mediaType)}`);
+    throw new LayerflatError(
+      'UNKNOWN_MEDIA_TYPE',
+      `${where}: expected an image manifest, found mediaType ${JSON.stringify(mediaType)}`,
+    );
   }
   const config = parseDescriptor(json['config'], where, 'config');
   if (!Array.isArray(json['layers'])) throw bad(where, '"layers" must be an array');
   const layers = json['layers'].map((d, i) => parseDescriptor(d, where, `layers[${i}]`));
   const annotations = stringMap(json['annotations'], where, 'annotations');
-  return { schemaVersion: 2, ...(mediaType ? { mediaType } : {}), config, layers, ...(annotations ? { annotations } : {}) };
+  return {
+    schemaVersion: 2,
+    ...(mediaType ? { mediaType } : {}),
+    config,
+    layers,
+    ...(annotations ? { annotations } : {}),
+  };
 }
 
 /**
@@ -117,11 +135,15 @@ export function parseConfig(json: unknown, where: string): ImageConfig {
   if (!isObject(json)) throw bad(where, 'image config is not a JSON object');
   const rootfs = json['rootfs'];
   if (!isObject(rootfs) || !Array.isArray(rootfs['diff_ids'])) throw bad(where, 'image config has no rootfs.diff_ids');
-  if (rootfs['type'] !== 'layers') throw bad(where, `rootfs.type must be "layers", not ${JSON.stringify(rootfs['type'])}`);
+  if (rootfs['type'] !== 'layers')
+    throw bad(where, `rootfs.type must be "layers", not ${JSON.stringify(rootfs['type'])}`);
   rootfs['diff_ids'].forEach((d, i) => {
-    if (typeof d !== 'string' || !DIGEST.test(d)) throw bad(where, `rootfs.diff_ids[${i}] is not a digest: ${JSON.stringify(d)}`);
+    if (typeof d !== 'string' || !DIGEST.test(d))
+      throw bad(where, `rootfs.diff_ids[${i}] is not a digest: ${JSON.stringify(d)}`);
   });
-  if (json['config'] !== undefined && json['config'] !== null && !isObject(json['config'])) throw bad(where, '"config" must be an object');
-  if (json['history'] !== undefined && json['history'] !== null && !Array.isArray(json['history'])) throw bad(where, '"history" must be an array');
+  if (json['config'] !== undefined && json['config'] !== null && !isObject(json['config']))
+    throw bad(where, '"config" must be an object');
+  if (json['history'] !== undefined && json['history'] !== null && !Array.isArray(json['history']))
+    throw bad(where, '"history" must be an array');
   return json as ImageConfig;
 }

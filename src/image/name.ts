@@ -32,7 +32,8 @@ export function parseImageName(text: string): ImageName | undefined {
     rest = rest.slice(first.length + 1);
   }
   if (domain === DEFAULT_DOMAIN && !rest.includes('/')) rest = `library/${rest}`;
-  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(rest)) return undefined;
+  if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(rest))
+    return undefined;
   if (!/^[\w][\w.-]{0,127}$/.test(tag)) return undefined;
   return { domain, path: rest, tag };
 }

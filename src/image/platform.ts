@@ -29,7 +29,10 @@ const NODE_ARCH: Readonly<Record<string, string>> = {
 export function parsePlatform(text: string): Platform {
   const parts = text.trim().split('/');
   if (parts.length < 2 || parts.length > 3 || parts.some((p) => p === '')) {
-    throw new LayerflatError('USAGE', `invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
+    throw new LayerflatError(
+      'USAGE',
+      `invalid platform "${text}": expected os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`,
+    );
   }
   const [osName, architecture, variant] = parts as [string, string, string | undefined];
   return normalizePlatform({ os: osName, architecture, ...(variant ? { variant } : {}) });

@@ -28,9 +28,22 @@ export class LayerAnalysis {
 
   /** Start layer `index` (0 = bottom); `where` names it in error messages. */
   startLayer(index: number, where: string): void {
-    if (index !== this.layers.length) throw new Error(`LayerAnalysis: layer ${index} started, expected ${this.layers.length}`);
+    if (index !== this.layers.length)
+      throw new Error(`LayerAnalysis: layer ${index} started, expected ${this.layers.length}`);
     this.where = where;
-    this.current = { entries: 0, added: 0, changed: 0, whiteouts: 0, opaqueDirs: 0, removedPaths: 0, contentBytes: 0, wastedBytes: 0, mergedBytes: 0, mergedFiles: 0, vfsBytes: 0 };
+    this.current = {
+      entries: 0,
+      added: 0,
+      changed: 0,
+      whiteouts: 0,
+      opaqueDirs: 0,
+      removedPaths: 0,
+      contentBytes: 0,
+      wastedBytes: 0,
+      mergedBytes: 0,
+      mergedFiles: 0,
+      vfsBytes: 0,
+    };
     this.layers.push(this.current);
     this.tree.startLayer(index);
   }
@@ -79,7 +92,9 @@ export class LayerAnalysis {
   }
 
   private prune(): Hidden[] {
-    this.largest.sort((a, b) => b.inode.size - a.inode.size || a.inode.layer - b.inode.layer || (a.inode.path < b.inode.path ? -1 : 1));
+    this.largest.sort(
+      (a, b) => b.inode.size - a.inode.size || a.inode.layer - b.inode.layer || (a.inode.path < b.inode.path ? -1 : 1),
+    );
     this.largest.length = Math.min(this.largest.length, this.top);
     return this.largest;
   }

@@ -6,7 +6,10 @@
 import type { HistoryEntry } from '../image/types.js';
 
 /** `created_by` of each layer, or undefined for all of them when history does not match. */
-export function layerCommands(history: readonly HistoryEntry[] | undefined, layerCount: number): (string | undefined)[] {
+export function layerCommands(
+  history: readonly HistoryEntry[] | undefined,
+  layerCount: number,
+): (string | undefined)[] {
   const made = (history ?? []).filter((h) => !h.empty_layer);
   if (made.length !== layerCount) return Array.from({ length: layerCount }, () => undefined);
   return made.map((h) => h.created_by);

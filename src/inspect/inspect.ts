@@ -57,7 +57,8 @@ export async function inspectImage(image: Image, source: string, top = 10): Prom
   }
   // Joined only now: a layer's wasted bytes are known once the layers above it have been read.
   const layers: LayerReport[] = read.map((r, i) => ({ ...r, ...analysis.layers[i]! }));
-  const sum = (key: 'compressedBytes' | 'tarBytes' | 'contentBytes' | 'wastedBytes') => layers.reduce((n, l) => n + l[key], 0);
+  const sum = (key: 'compressedBytes' | 'tarBytes' | 'contentBytes' | 'wastedBytes') =>
+    layers.reduce((n, l) => n + l[key], 0);
   const last = layers.at(-1);
   return {
     source,

@@ -55,8 +55,11 @@ export class Tally {
     const inode = node.value!;
     if (inode.names++ > 0) return; // another name of a counted inode
     t.allocated += inode.allocated;
-    if (inode.regular) (t.regularBytes += inode.size), t.regularFiles++;
-    else t.others++;
+    if (!inode.regular) t.others++;
+    else {
+      t.regularBytes += inode.size;
+      t.regularFiles++;
+    }
   }
 
   /** `name` was taken out of `parent`; the node (and its subtree) is released after. */
@@ -76,8 +79,11 @@ export class Tally {
     const inode = node.value!;
     if (--inode.names > 0) return undefined;
     t.allocated -= inode.allocated;
-    if (inode.regular) (t.regularBytes -= inode.size), t.regularFiles--;
-    else t.others--;
+    if (!inode.regular) t.others--;
+    else {
+      t.regularBytes -= inode.size;
+      t.regularFiles--;
+    }
     return inode;
   }
 

@@ -68,7 +68,8 @@ export class CostTree {
 
   /** Every path of the merged filesystem ("" is the root, parents first) with the layer that last wrote it. */
   *paths(): Generator<{ path: string; layer: number; isDir: boolean; inode?: Inode }> {
-    for (const [path, node] of this.tree.walk()) yield { path, layer: node.layer, isDir: node.isDir, inode: node.value };
+    for (const [path, node] of this.tree.walk())
+      yield { path, layer: node.layer, isDir: node.isDir, inode: node.value };
   }
 
   private newInode(e: CostEntry): Inode {

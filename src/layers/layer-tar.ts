@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { decompress } from '../compress/decompress.js';
 import { detectCompression, MAGIC_LENGTH } from '../compress/detect.js';
 import { LayerflatError } from '../errors.js';
@@ -65,13 +64,21 @@ export interface LayerTarOptions {
 }
 
 /** A LayerTar over `layer`; `where` names it in messages ("layer 3/14 (sha256:ab12…)"). */
-export function layerTar(layer: Layer, where: string, options: LayerTarOptions = {}): LayerTar & { stats: LayerReadStats } {
+export function layerTar(
+  layer: Layer,
+  where: string,
+  options: LayerTarOptions = {},
+): LayerTar & { stats: LayerReadStats } {
   const stats = options.stats ?? { tarBytes: 0, passes: 0 };
   let checked = false; // a hardlink re-read need not hash the layer again
   const read = (o: { reuseBuffers?: boolean } = {}) => {
     const check = !checked;
     checked = true;
-    return readEntries(layer, where, stats, { checkDigest: check, checks: options.checks, reuseBuffers: o.reuseBuffers === true });
+    return readEntries(layer, where, stats, {
+      checkDigest: check,
+      checks: options.checks,
+      reuseBuffers: o.reuseBuffers === true,
+    });
   };
   return { where, stats, entries: read };
 }
@@ -125,7 +132,12 @@ interface ReadOptions {
   reuseBuffers?: boolean;
 }
 
-async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, options: ReadOptions): AsyncGenerator<TarReadItem> {
+async function* readEntries(
+  layer: Layer,
+  where: string,
+  stats: LayerReadStats,
+  options: ReadOptions,
+): AsyncGenerator<TarReadItem> {
   const { checkDigest, checks, reuseBuffers = false } = options;
   checks?.throwIfFailed();
   stats.passes++;
@@ -143,13 +155,18 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
   let check: Promise<void> | undefined;
   const stopCheck = new AbortController();
   if (offThread) {
-    check = fileRangeDigest(at.path, at.start, at.size, stopCheck.signal).then((digest) => checkDiffId(layer, digest, where));
+    check = fileRangeDigest(at.path, at.start, at.size, stopCheck.signal).then((digest) =>
+      checkDiffId(layer, digest, where),
+    );
     check.catch(() => {}); // awaited at the layer's end, or by `checks`; not unhandled if the read stops early
     if (checks) checks.add(check, stopCheck);
   }
   let complete = false;
   try {
-    yield* readTar(counted(stream, hash, stats, () => (complete = true)), { where });
+    yield* readTar(
+      counted(stream, hash, stats, () => (complete = true)),
+      { where },
+    );
     // readTar drains the stream after the end-of-archive blocks, so the hash covers every byte.
     if (complete && hash) checkDiffId(layer, `sha256:${hash.digest('hex')}`, where);
     if (complete && check && !checks) await check;
@@ -167,7 +184,11 @@ async function* readEntries(layer: Layer, where: string, stats: LayerReadStats, 
  * turn. A big file's data then streams through without a new buffer per read: V8 frees those
  * late and glibc keeps the pages, which cost ~40 MB of RSS for one 1 GiB file.
  */
-async function openDecoded(layer: Layer, where: string, reuseBuffers: boolean): Promise<{ stream: AsyncIterable<Buffer> & { destroy(): void }; compression: Compression }> {
+async function openDecoded(
+  layer: Layer,
+  where: string,
+  reuseBuffers: boolean,
+): Promise<{ stream: AsyncIterable<Buffer> & { destroy(): void }; compression: Compression }> {
   const at = layer.location;
   if (reuseBuffers && at && (await storedCompression(at)) === 'none') {
     return { stream: reusedReads(at, where), compression: 'none' };
@@ -196,7 +217,11 @@ function reusedReads(at: FileRange, where: string): AsyncIterable<Buffer> & { de
         let got = 0;
         while (got < want) {
           const { bytesRead } = await fh.read(buf, got, want - got, at.start + pos + got);
-          if (bytesRead === 0) throw new LayerflatError('TRUNCATED', `${where}: the file ends inside the layer (at byte ${pos + got} of ${at.size})`);
+          if (bytesRead === 0)
+            throw new LayerflatError(
+              'TRUNCATED',
+              `${where}: the file ends inside the layer (at byte ${pos + got} of ${at.size})`,
+            );
           got += bytesRead;
         }
         return buf.subarray(0, got);

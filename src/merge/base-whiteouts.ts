@@ -41,7 +41,12 @@ export function whiteoutsForBase(squashed: PathState, base: PathState): BaseMark
  * directory entry replaces it instead — what an engine's implicit parent would be.
  */
 function replacedByImplicitDir(squashedFlags: number, baseFlags: number): boolean {
-  return (squashedFlags & SEALED) !== 0 && !(squashedFlags & EMITTED) && (squashedFlags & EMITTED_BELOW) !== 0 && (baseFlags & EMITTED) !== 0;
+  return (
+    (squashedFlags & SEALED) !== 0 &&
+    !(squashedFlags & EMITTED) &&
+    (squashedFlags & EMITTED_BELOW) !== 0 &&
+    (baseFlags & EMITTED) !== 0
+  );
 }
 
 /** The squashed layers wrote below a base non-directory without a directory entry of their own. */

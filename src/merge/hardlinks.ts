@@ -37,7 +37,8 @@ export class HardlinkGroups {
   /** A non-link entry starts a new file under `path` (a later same-name entry replaces it). */
   addContent(path: string, ordinal: number, type: EntryType, kept: boolean): void {
     this.groups.delete(path);
-    if (type === 'dir') this.files.delete(path); // a directory cannot be a link target
+    if (type === 'dir')
+      this.files.delete(path); // a directory cannot be a link target
     else this.files.set(path, ordinal * 2 + (kept ? 1 : 0));
   }
 

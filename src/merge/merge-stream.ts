@@ -57,7 +57,14 @@ export interface MergeOptions {
  * Each layer is read once, and again only if a hardlink's content must be written under a new name.
  */
 export function mergeLayers(layers: readonly LayerTar[], options: MergeOptions = {}) {
-  const stats: MergeStats = { entriesIn: 0, entriesKept: 0, dropped: {}, hardlinksRehomed: 0, whiteoutsWritten: 0, bytesOut: 0 };
+  const stats: MergeStats = {
+    entriesIn: 0,
+    entriesKept: 0,
+    dropped: {},
+    hardlinksRehomed: 0,
+    whiteoutsWritten: 0,
+    bytesOut: 0,
+  };
   return { stream: countBytes(mergeChunks(layers, options, stats), stats), stats };
 }
 
@@ -83,7 +90,11 @@ async function* countBytes(chunks: AsyncGenerator<Buffer>, stats: MergeStats): A
   }
 }
 
-async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, stats: MergeStats): AsyncGenerator<Buffer> {
+async function* mergeChunks(
+  layers: readonly LayerTar[],
+  options: MergeOptions,
+  stats: MergeStats,
+): AsyncGenerator<Buffer> {
   const planner = new MergePlanner();
   const crossLinks = new Map<number, TarEntry>();
   let key = 0;
@@ -113,7 +124,15 @@ async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, 
       if (m.type === 'whiteout') stats.whiteoutsWritten++;
       else stats.entriesKept++;
       const mode = m.type === 'dir' ? 0o755 : 0o644;
-      yield buildHeader({ path: m.path, type: m.type === 'dir' ? 'dir' : 'file', mode, uid: 0, gid: 0, mtime: 0, size: 0 });
+      yield buildHeader({
+        path: m.path,
+        type: m.type === 'dir' ? 'dir' : 'file',
+        mode,
+        uid: 0,
+        gid: 0,
+        mtime: 0,
+        size: 0,
+      });
     }
   }
   yield END_OF_ARCHIVE;
@@ -123,22 +142,31 @@ async function* mergeChunks(layers: readonly LayerTar[], options: MergeOptions, 
  * The exact size in bytes of the uncompressed flat layer `mergeLayers` would produce, found by
  * planning alone (entry data is never read) — what an archive writer needs before the bytes.
  */
-export async function measureMerge(layers: readonly LayerTar[], options: Omit<MergeOptions, 'measureOnly'> = {}): Promise<number> {
+export async function measureMerge(
+  layers: readonly LayerTar[],
+  options: Omit<MergeOptions, 'measureOnly'> = {},
+): Promise<number> {
   const { stream, stats } = mergeLayers(layers, { ...options, measureOnly: true });
   for await (const _ of stream);
   return stats.bytesOut;
 }
 
-async function* applyDecision(decision: Decision, item: TarReadItem, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
+async function* applyDecision(
+  decision: Decision,
+  item: TarReadItem,
+  stats: MergeStats,
+  options: MergeOptions,
+): AsyncGenerator<Buffer> {
   if (decision.action === 'drop') {
     stats.dropped[decision.reason] = (stats.dropped[decision.reason] ?? 0) + 1;
     return;
   }
   if (decision.action !== 'keep') return;
   const { entry } = item;
-  const header = decision.linkname !== undefined
-    ? rewriteHeader(entry, { linkname: decision.linkname, dropPax: isArtefactPax })
-    : cleanHeader(entry);
+  const header =
+    decision.linkname !== undefined
+      ? rewriteHeader(entry, { linkname: decision.linkname, dropPax: isArtefactPax })
+      : cleanHeader(entry);
   stats.entriesKept++;
   yield header;
   yield* dataOf(item, stats, options);
@@ -154,7 +182,12 @@ async function* dataOf(item: TarReadItem, stats: MergeStats, options: MergeOptio
 }
 
 /** Read a layer again and write each listed content entry under its new name. */
-async function* rehomeContent(layer: LayerTar, rehome: Map<number, string>, stats: MergeStats, options: MergeOptions): AsyncGenerator<Buffer> {
+async function* rehomeContent(
+  layer: LayerTar,
+  rehome: Map<number, string>,
+  stats: MergeStats,
+  options: MergeOptions,
+): AsyncGenerator<Buffer> {
   const last = Math.max(...rehome.keys());
   let ordinal = 0;
   for await (const item of layer.entries({ reuseBuffers: options.reuseBuffers })) {

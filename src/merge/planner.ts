@@ -99,8 +99,8 @@ export class MergePlanner {
   visit(entry: PlanEntry, ordinal: number, key = ordinal): Decision {
     const layer = this.current();
     const wh = classifyWhiteout(entry.path, layer.where);
-    if (wh.kind === 'whiteout') return layer.whiteouts.push(wh.target), drop('whiteout-marker');
-    if (wh.kind === 'opaque') return layer.opaques.push(wh.dir), drop('whiteout-marker');
+    if (wh.kind === 'whiteout') return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
+    if (wh.kind === 'opaque') return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
 
     layer.changedPaths.push(entry.path);
@@ -134,7 +134,7 @@ export class MergePlanner {
       return { action: 'defer-to-end' };
     }
     this.markEmitted(entry.path, entry.type);
-    if (group.emittedAs === undefined) return layer.links.defer(group, ordinal, entry.path), { action: 'defer' };
+    if (group.emittedAs === undefined) return (layer.links.defer(group, ordinal, entry.path), { action: 'defer' });
     return group.emittedAs === entry.linkname ? { action: 'keep' } : { action: 'keep', linkname: group.emittedAs };
   }
 

@@ -78,7 +78,7 @@ export async function* coalesceInPlace(chunks: AsyncIterable<Buffer>, target = 1
       yield chunk; // big enough to write as it is
       continue;
     }
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       const n = Math.min(target - fill, chunk.length - at);
       chunk.copy(buf, fill, at, at + n);
       fill += n;
@@ -118,7 +118,9 @@ export class TarFileWriter {
 
   /** Append a regular file with the given content. */
   async addFile(name: string, data: Buffer): Promise<void> {
-    await this.append(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }));
+    await this.append(
+      buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }),
+    );
     await this.append(data);
     await this.append(paddingFor(data.length));
   }
@@ -128,7 +130,10 @@ export class TarFileWriter {
    * `nameOf(result, size)` names it; returning undefined drops the member again (a blob already
    * written under that name). Returns what `produce` returned.
    */
-  async addStreamed<R>(produce: (consume: ChunkConsumer) => Promise<R>, nameOf: (result: R, size: number) => string | undefined): Promise<R> {
+  async addStreamed<R>(
+    produce: (consume: ChunkConsumer) => Promise<R>,
+    nameOf: (result: R, size: number) => string | undefined,
+  ): Promise<R> {
     const headerAt = this.position;
     this.position += BLOCK;
     const dataAt = this.position;
@@ -146,7 +151,8 @@ export class TarFileWriter {
       return result;
     }
     const header = buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size });
-    if (header.length !== BLOCK) throw new LayerflatError('UNSUPPORTED', `archive member name "${name}" does not fit one tar header`);
+    if (header.length !== BLOCK)
+      throw new LayerflatError('UNSUPPORTED', `archive member name "${name}" does not fit one tar header`);
     await writeFully(this.fh, header, headerAt);
     await this.append(paddingFor(size));
     return result;

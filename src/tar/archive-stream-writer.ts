@@ -21,7 +21,9 @@ export class TarStreamWriter {
 
   /** Append a regular file with the given content. */
   async addFile(name: string, data: Buffer): Promise<void> {
-    await this.write(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }));
+    await this.write(
+      buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size: data.length }),
+    );
     await this.write(data);
     await this.write(paddingFor(data.length));
   }
@@ -43,7 +45,10 @@ export class TarStreamWriter {
       },
     });
     if (written !== size) {
-      throw new LayerflatError('IO', `archive member ${name}: planned ${size} bytes but ${written} were produced; the output on stdout is incomplete`);
+      throw new LayerflatError(
+        'IO',
+        `archive member ${name}: planned ${size} bytes but ${written} were produced; the output on stdout is incomplete`,
+      );
     }
     await this.write(paddingFor(size));
     return result;

@@ -32,7 +32,6 @@ const TYPES: Record<string, EntryType | undefined> = {
   '6': 'fifo',
 };
 
-
 export function buildEntry(h: ParsedHeader, ext: Extensions): TarEntry {
   const e: TarEntry = {
     path: ext.longName ?? h.name,
@@ -93,16 +92,36 @@ function applyPax(e: TarEntry, records: PaxRecord[]): SparseInfo | undefined {
     }
     if (r.value.length === 0) continue; // an empty value un-sets the field: the header value stands
     switch (k) {
-      case 'path': e.path = r.value.toString('latin1'); break;
-      case 'linkpath': e.linkname = r.value.toString('latin1'); break;
-      case 'size': e.dataSize = paxInteger(r); break;
-      case 'uid': e.uid = paxInteger(r); break;
-      case 'gid': e.gid = paxInteger(r); break;
-      case 'mtime': e.mtime = paxTime(r); break;
-      case 'uname': e.uname = r.value.toString('latin1'); break;
-      case 'gname': e.gname = r.value.toString('latin1'); break;
-      case 'GNU.sparse.offset': offsets.push(paxInteger(r)); break;
-      case 'GNU.sparse.numbytes': lengths.push(paxInteger(r)); break;
+      case 'path':
+        e.path = r.value.toString('latin1');
+        break;
+      case 'linkpath':
+        e.linkname = r.value.toString('latin1');
+        break;
+      case 'size':
+        e.dataSize = paxInteger(r);
+        break;
+      case 'uid':
+        e.uid = paxInteger(r);
+        break;
+      case 'gid':
+        e.gid = paxInteger(r);
+        break;
+      case 'mtime':
+        e.mtime = paxTime(r);
+        break;
+      case 'uname':
+        e.uname = r.value.toString('latin1');
+        break;
+      case 'gname':
+        e.gname = r.value.toString('latin1');
+        break;
+      case 'GNU.sparse.offset':
+        offsets.push(paxInteger(r));
+        break;
+      case 'GNU.sparse.numbytes':
+        lengths.push(paxInteger(r));
+        break;
       default:
         if (k.startsWith('GNU.sparse.')) sp[k.slice(11)] = r.value.toString('latin1');
     }

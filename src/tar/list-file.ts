@@ -22,7 +22,10 @@ export async function listTarFile(path: string, options: { where?: string } = {}
  * uncompressed layer inside a docker-archive) — one at a time, reading header blocks only.
  * Offsets are relative to `start`.
  */
-export async function* scanTarFile(path: string, options: { where?: string; start?: number; length?: number } = {}): AsyncGenerator<TarEntry> {
+export async function* scanTarFile(
+  path: string,
+  options: { where?: string; start?: number; length?: number } = {},
+): AsyncGenerator<TarEntry> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r');

@@ -13,7 +13,13 @@ import { sha256Digest, sha256Hex } from '../image/digest.js';
 import { parseConfig, parseJSONBytes } from '../image/manifest.js';
 import type { Image, Layer, OutputImage, WriteResult } from '../image/types.js';
 import { pipeVerified } from '../formats/oci/blob-store.js';
-import { digestHexOfName, parseDockerManifest, repoTagsFor, selectDockerEntry, type DockerArchiveEntry } from '../formats/docker-archive/manifest.js';
+import {
+  digestHexOfName,
+  parseDockerManifest,
+  repoTagsFor,
+  selectDockerEntry,
+  type DockerArchiveEntry,
+} from '../formats/docker-archive/manifest.js';
 import { writeArchive, writeFileOutput } from '../fsio/file-output.js';
 import { tarFileTree, type FileTree } from '../formats/file-tree.js';
 import { writeOutputLayer, type WrittenLayer } from '../formats/layer-output.js';
@@ -25,7 +31,8 @@ import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOpti
 
 function layerOf(tree: FileTree, name: string, diffId: string, i: number): Layer {
   const where = `${tree.where}: layer ${i} (${name})`;
-  if (!tree.has(name)) throw new LayerflatError('NOT_FOUND', `${tree.where}: layer ${name} named by manifest.json is missing`);
+  if (!tree.has(name))
+    throw new LayerflatError('NOT_FOUND', `${tree.where}: layer ${name} named by manifest.json is missing`);
   // Docker >= 25 names layers by digest, so they can be checked as they stream; older names cannot.
   const hex = /^(?:\.\/)?blobs\/sha256\/([a-f0-9]{64})$/.exec(name)?.[1];
   const size = tree.size(name);
@@ -36,12 +43,16 @@ function layerOf(tree: FileTree, name: string, diffId: string, i: number): Layer
 }
 
 async function readConfig(tree: FileTree, entry: DockerArchiveEntry) {
-  if (!tree.has(entry.config)) throw new LayerflatError('NOT_FOUND', `${tree.where}: config ${entry.config} named by manifest.json is missing`);
+  if (!tree.has(entry.config))
+    throw new LayerflatError('NOT_FOUND', `${tree.where}: config ${entry.config} named by manifest.json is missing`);
   const bytes = await tree.read(entry.config);
   const where = `${tree.where}: ${entry.config}`;
   const expected = digestHexOfName(entry.config);
   if (expected !== undefined && sha256Hex(bytes) !== expected) {
-    throw new LayerflatError('DIGEST_MISMATCH', `${where}: content hashes to sha256:${sha256Hex(bytes)}, not the ID its name gives`);
+    throw new LayerflatError(
+      'DIGEST_MISMATCH',
+      `${where}: content hashes to sha256:${sha256Hex(bytes)}, not the ID its name gives`,
+    );
   }
   return parseConfig(parseJSONBytes(bytes, where), where);
 }
@@ -49,13 +60,17 @@ async function readConfig(tree: FileTree, entry: DockerArchiveEntry) {
 /** Read the image REF selects through manifest.json. */
 async function readClassic(tree: FileTree, ref: ImageReference): Promise<Image> {
   const entries = parseDockerManifest(await tree.readJSON('manifest.json'), `${tree.where}: manifest.json`);
-  const idOf = async (i: number) => digestHexOfName(entries[i]!.config) ?? sha256Hex(await tree.read(entries[i]!.config));
+  const idOf = async (i: number) =>
+    digestHexOfName(entries[i]!.config) ?? sha256Hex(await tree.read(entries[i]!.config));
   const chosen = await selectDockerEntry(entries, ref.ref, tree.where, idOf);
   const entry = entries[chosen]!;
   const config = await readConfig(tree, entry);
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== entry.layers.length) {
-    throw new LayerflatError('BAD_MANIFEST', `${tree.where}: image @${chosen} has ${entry.layers.length} layers but its config lists ${diffIds.length} diff_ids`);
+    throw new LayerflatError(
+      'BAD_MANIFEST',
+      `${tree.where}: image @${chosen} has ${entry.layers.length} layers but its config lists ${diffIds.length} diff_ids`,
+    );
   }
   const layers = entry.layers.map((name, i) => layerOf(tree, name, diffIds[i]!, i));
   const origin = describeReference(ref) + (ref.ref === undefined && entries.length > 1 ? ` image @${chosen}` : '');
@@ -68,23 +83,41 @@ async function open(ref: ImageReference, options: SourceOptions): Promise<Opened
   if (tree.has('manifest.json')) image = await readClassic(tree, ref);
   else if (tree.has('index.json')) {
     const platform = options.platform ? { platform: options.platform } : {};
-    image = await readOciImage(tree, { ...(ref.ref !== undefined ? { ref: ref.ref } : {}), ...platform, requireLayoutFile: false, origin: describeReference(ref) });
-  } else throw new LayerflatError('BAD_MANIFEST', `${ref.path}: not a docker-archive (no manifest.json, no index.json)`);
+    image = await readOciImage(tree, {
+      ...(ref.ref !== undefined ? { ref: ref.ref } : {}),
+      ...platform,
+      requireLayoutFile: false,
+      origin: describeReference(ref),
+    });
+  } else
+    throw new LayerflatError('BAD_MANIFEST', `${ref.path}: not a docker-archive (no manifest.json, no index.json)`);
   return { image, close: async () => undefined };
 }
 
 const hexOf = (digest: string) => digest.slice('sha256:'.length);
 
 /** Layers (each stored once, as "<digest hex>.tar"), then the config, then manifest.json. */
-async function fill(writer: TarFileWriter, image: OutputImage, repoTags: string[], options: SinkOptions): Promise<WriteResult> {
+async function fill(
+  writer: TarFileWriter,
+  image: OutputImage,
+  repoTags: string[],
+  options: SinkOptions,
+): Promise<WriteResult> {
   const layers: WrittenLayer[] = [];
   const seen = new Set<string>();
   for (const layer of image.layers) {
-    const produce = (consume: Parameters<typeof writeOutputLayer>[2]) => writeOutputLayer(layer, options.compression, consume);
+    const produce = (consume: Parameters<typeof writeOutputLayer>[2]) =>
+      writeOutputLayer(layer, options.compression, consume);
     const name = (w: WrittenLayer) => (seen.has(w.digest) ? undefined : (seen.add(w.digest), `${hexOf(w.digest)}.tar`));
     layers.push(await writer.addStreamed(produce, name));
   }
-  return addConfigAndManifest(writer, image, repoTags, layers, layers.map((l) => `${hexOf(l.digest)}.tar`));
+  return addConfigAndManifest(
+    writer,
+    image,
+    repoTags,
+    layers,
+    layers.map((l) => `${hexOf(l.digest)}.tar`),
+  );
 }
 
 /** The config (its diff_ids now known) and manifest.json, after the layers. */
@@ -95,17 +128,26 @@ async function addConfigAndManifest(
   layers: WrittenLayer[],
   layerNames: string[],
 ): Promise<WriteResult> {
-  const configBytes = serializeConfig(withDiffIds(image.config, layers.map((l) => l.diffId)));
+  const configBytes = serializeConfig(
+    withDiffIds(
+      image.config,
+      layers.map((l) => l.diffId),
+    ),
+  );
   const configHex = sha256Hex(configBytes);
   await writer.addFile(`${configHex}.json`, configBytes);
-  const manifest = Buffer.from(JSON.stringify([{ Config: `${configHex}.json`, RepoTags: repoTags, Layers: layerNames }]));
+  const manifest = Buffer.from(
+    JSON.stringify([{ Config: `${configHex}.json`, RepoTags: repoTags, Layers: layerNames }]),
+  );
   await writer.addFile('manifest.json', manifest);
   return { manifestDigest: sha256Digest(manifest), configDigest: `sha256:${configHex}`, layers, bytesWritten: 0 };
 }
 
 /** Every layer's stored size, when all are known before writing (then stdout needs no spool). */
 function plannedSizes(image: OutputImage, options: SinkOptions): number[] | undefined {
-  const sizes = image.layers.map((l) => (l.kind === 'copy' ? l.layer.size : options.compression === 'none' ? l.size : undefined));
+  const sizes = image.layers.map((l) =>
+    l.kind === 'copy' ? l.layer.size : options.compression === 'none' ? l.size : undefined,
+  );
   return sizes.every((s) => s !== undefined) ? (sizes as number[]) : undefined;
 }
 
@@ -113,13 +155,29 @@ function plannedSizes(image: OutputImage, options: SinkOptions): number[] | unde
  * Stream the archive to `out` as it is made. Members must be named before their bytes, so layers
  * are "<n>/layer.tar" (as classic `docker save` names them) rather than named by digest.
  */
-async function streamArchive(out: Writable, image: OutputImage, sizes: number[], repoTags: string[], options: SinkOptions): Promise<WriteResult> {
+async function streamArchive(
+  out: Writable,
+  image: OutputImage,
+  sizes: number[],
+  repoTags: string[],
+  options: SinkOptions,
+): Promise<WriteResult> {
   const writer = new TarStreamWriter(out);
   const layers: WrittenLayer[] = [];
   for (const [i, layer] of image.layers.entries()) {
-    layers.push(await writer.addSized(`${i}/layer.tar`, sizes[i]!, (consume) => writeOutputLayer(layer, options.compression, consume)));
+    layers.push(
+      await writer.addSized(`${i}/layer.tar`, sizes[i]!, (consume) =>
+        writeOutputLayer(layer, options.compression, consume),
+      ),
+    );
   }
-  const result = await addConfigAndManifest(writer, image, repoTags, layers, layers.map((_, i) => `${i}/layer.tar`));
+  const result = await addConfigAndManifest(
+    writer,
+    image,
+    repoTags,
+    layers,
+    layers.map((_, i) => `${i}/layer.tar`),
+  );
   return { ...result, bytesWritten: await writer.finish() };
 }
 
@@ -132,7 +190,8 @@ async function streamArchive(out: Writable, image: OutputImage, sizes: number[],
 async function write(ref: ImageReference, image: OutputImage, options: SinkOptions): Promise<WriteResult> {
   const repoTags = repoTagsFor(ref.ref, image.tags);
   const sizes = plannedSizes(image, options);
-  if (ref.path === '-' && !options.beforeCommit && sizes) return streamArchive(process.stdout, image, sizes, repoTags, options);
+  if (ref.path === '-' && !options.beforeCommit && sizes)
+    return streamArchive(process.stdout, image, sizes, repoTags, options);
   const build = async (file: string) => {
     const { result, size } = await writeArchive(file, (writer) => fill(writer, image, repoTags, options));
     return { ...result, bytesWritten: size };

@@ -49,9 +49,12 @@ async function head(file: string): Promise<Buffer> {
 export async function detectTransport(file: string, label = file): Promise<string> {
   const st = await fs.promises.stat(file).catch(() => undefined);
   // What a pipe delivers when the command feeding it (docker save, podman save) failed.
-  if (st?.isFile() && st.size === 0) throw new LayerflatError('NOT_A_TAR', `${label} is empty: no image archive to read`);
+  if (st?.isFile() && st.size === 0)
+    throw new LayerflatError('NOT_A_TAR', `${label} is empty: no image archive to read`);
   if (!st) {
-    const hint = file.includes(':') ? '; to choose an image inside an archive, write docker-archive:PATH:REF (or oci:, oci-archive:)' : '';
+    const hint = file.includes(':')
+      ? '; to choose an image inside an archive, write docker-archive:PATH:REF (or oci:, oci-archive:)'
+      : '';
     throw new LayerflatError('NOT_FOUND', `${file} does not exist${hint}`);
   }
   if (st.isDirectory()) {
@@ -60,12 +63,18 @@ export async function detectTransport(file: string, label = file): Promise<strin
   }
   const compression = detectCompression(await head(file));
   if (compression !== 'none') {
-    throw new LayerflatError('NOT_A_TAR', `${file} is ${compression}-compressed; decompress it first (layerflat reads archives in place, which needs a plain tar)`);
+    throw new LayerflatError(
+      'NOT_A_TAR',
+      `${file} is ${compression}-compressed; decompress it first (layerflat reads archives in place, which needs a plain tar)`,
+    );
   }
   const tree = await tarFileTree(file);
   if (tree.has('manifest.json')) return 'docker-archive';
   if (tree.has('index.json') || tree.has('oci-layout')) return 'oci-archive';
-  throw new LayerflatError('BAD_MANIFEST', `${file} is a tar archive but no image: no manifest.json (docker-archive) or index.json (OCI); a filesystem tar such as docker export writes has no image metadata`);
+  throw new LayerflatError(
+    'BAD_MANIFEST',
+    `${file} is a tar archive but no image: no manifest.json (docker-archive) or index.json (OCI); a filesystem tar such as docker export writes has no image metadata`,
+  );
 }
 
 async function openSpooled(ref: ImageReference, options: SourceOptions, input: Readable): Promise<OpenedImage> {
@@ -91,7 +100,11 @@ async function openSpooled(ref: ImageReference, options: SourceOptions, input: R
  * Open the image `ref` names. A bare path's format is detected; "-" reads stdin (`input`),
  * spooled into options.tmpDir and removed again by close(). The caller must call close().
  */
-export async function openSource(ref: ImageReference, options: SourceOptions = {}, input: Readable = process.stdin): Promise<OpenedImage> {
+export async function openSource(
+  ref: ImageReference,
+  options: SourceOptions = {},
+  input: Readable = process.stdin,
+): Promise<OpenedImage> {
   if (ref.path === '-') return openSpooled(ref, options, input);
   const name = ref.transport === 'auto' ? await detectTransport(ref.path) : ref.transport;
   return transport(name).open({ ...ref, transport: name }, options);

@@ -15,7 +15,8 @@ import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOpti
 
 async function open(ref: ImageReference, options: SourceOptions): Promise<OpenedImage> {
   const tree = await tarFileTree(ref.path);
-  if (!tree.has('index.json')) throw new LayerflatError('BAD_MANIFEST', `${ref.path}: not an OCI archive (no index.json)`);
+  if (!tree.has('index.json'))
+    throw new LayerflatError('BAD_MANIFEST', `${ref.path}: not an OCI archive (no index.json)`);
   const image = await readOciImage(tree, {
     ...(ref.ref !== undefined ? { ref: ref.ref } : {}),
     ...(options.platform ? { platform: options.platform } : {}),
@@ -42,7 +43,11 @@ async function write(ref: ImageReference, image: OutputImage, options: SinkOptio
     });
     return { ...result, bytesWritten: size };
   };
-  return writeFileOutput(ref, options, build, (file) => ({ transport: 'oci-archive', path: file, ...(refName !== undefined ? { ref: refName } : {}) }));
+  return writeFileOutput(ref, options, build, (file) => ({
+    transport: 'oci-archive',
+    path: file,
+    ...(refName !== undefined ? { ref: refName } : {}),
+  }));
 }
 
 /** The oci-archive transport; default gzip, as registries and skopeo expect. */

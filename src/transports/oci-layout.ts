@@ -20,7 +20,11 @@ import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOpti
 async function open(ref: ImageReference, options: SourceOptions): Promise<OpenedImage> {
   const st = await fs.promises.stat(ref.path).catch(() => undefined);
   if (!st) throw new LayerflatError('NOT_FOUND', `OCI layout ${ref.path} does not exist`);
-  if (!st.isDirectory()) throw new LayerflatError('BAD_REFERENCE', `${ref.path} is a file, not an OCI layout directory; for an archive use oci-archive:${ref.path}`);
+  if (!st.isDirectory())
+    throw new LayerflatError(
+      'BAD_REFERENCE',
+      `${ref.path} is a file, not an OCI layout directory; for an archive use oci-archive:${ref.path}`,
+    );
   const image = await readOciImage(directoryTree(ref.path), {
     ...(ref.ref !== undefined ? { ref: ref.ref } : {}),
     ...(options.platform ? { platform: options.platform } : {}),
@@ -37,7 +41,10 @@ async function buildLayout(dir: string, image: OutputImage, compression: Compres
   const entry = indexEntry(written.manifest, refName);
   const index = indexFile([entry]);
   await fs.promises.writeFile(path.join(dir, 'index.json'), index);
-  const result: WriteResult = { ...written.result, bytesWritten: written.result.bytesWritten + index.length + OCI_LAYOUT_FILE.length };
+  const result: WriteResult = {
+    ...written.result,
+    bytesWritten: written.result.bytesWritten + index.length + OCI_LAYOUT_FILE.length,
+  };
   return { entry, result };
 }
 
@@ -49,7 +56,12 @@ function stagedRef(dir: string, refName: string | undefined): ImageReference {
   return { transport: 'oci', path: dir, ...(refName !== undefined ? { ref: refName } : {}) };
 }
 
-async function addToLayout(layout: string, image: OutputImage, options: SinkOptions, refName: string | undefined): Promise<WriteResult> {
+async function addToLayout(
+  layout: string,
+  image: OutputImage,
+  options: SinkOptions,
+  refName: string | undefined,
+): Promise<WriteResult> {
   await checkRefFree(layout, refName, options.force); // fail before writing gigabytes
   const staged = await makeStagingDir(layout);
   try {

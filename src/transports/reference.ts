@@ -12,15 +12,18 @@ export const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as 
 /** Transports known by name that are not implemented; the hint says what to run instead. */
 const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
   docker: {
-    source: 'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), then flatten that',
+    source:
+      'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), then flatten that',
     dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
   },
   'docker-daemon': {
-    source: 'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar (or pipe: docker save REF | layerflat … -)',
+    source:
+      'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar (or pipe: docker save REF | layerflat … -)',
     dest: 'write docker-archive:flat.tar, then docker load -i flat.tar (or pipe: layerflat … - | docker load)',
   },
   'containers-storage': {
-    source: 'save it first: podman save --format docker-archive -o image.tar REF, then flatten docker-archive:image.tar',
+    source:
+      'save it first: podman save --format docker-archive -o image.tar REF, then flatten docker-archive:image.tar',
     dest: 'write docker-archive:flat.tar, then podman load -i flat.tar',
   },
   dir: {
@@ -67,15 +70,22 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   const hint = NOT_YET[prefix];
   if (hint) {
     const what = role === 'source' ? hint.source : hint.dest;
-    throw new LayerflatError('UNSUPPORTED_TRANSPORT', `transport "${prefix}:" is not supported yet as a ${role === 'source' ? 'source' : 'destination'}; ${what}`);
+    throw new LayerflatError(
+      'UNSUPPORTED_TRANSPORT',
+      `transport "${prefix}:" is not supported yet as a ${role === 'source' ? 'source' : 'destination'}; ${what}`,
+    );
   }
   if (!(SUPPORTED_TRANSPORTS as readonly string[]).includes(prefix)) {
-    throw bad(text, `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] (a file name containing ":" needs a leading "./")`);
+    throw bad(
+      text,
+      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] (a file name containing ":" needs a leading "./")`,
+    );
   }
   const split = rest.indexOf(':');
   const path = split < 0 ? rest : rest.slice(0, split);
   if (path === '') throw bad(text, `no path after "${prefix}:"`);
-  if (path === '-' && prefix === 'oci') throw bad(text, 'an oci: layout is a directory and cannot be stdin or stdout; use oci-archive:-');
+  if (path === '-' && prefix === 'oci')
+    throw bad(text, 'an oci: layout is a directory and cannot be stdin or stdout; use oci-archive:-');
   if (split < 0) return { transport: prefix, path };
   const ref = rest.slice(split + 1);
   checkRef(text, prefix, ref, role);

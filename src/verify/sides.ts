@@ -37,7 +37,13 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
     opened = await openSource(ref, { platform, tmpDir: options.tmpDir });
   } catch (err) {
     // A bare path to a tar without image metadata is a filesystem tar (docker/podman export).
-    if (ref.transport === 'auto' && ref.path !== '-' && err instanceof LayerflatError && err.code === 'BAD_MANIFEST' && isFile(ref.path)) {
+    if (
+      ref.transport === 'auto' &&
+      ref.path !== '-' &&
+      err instanceof LayerflatError &&
+      err.code === 'BAD_MANIFEST' &&
+      isFile(ref.path)
+    ) {
       return imageView([filesystemTar(ref.path)]);
     }
     throw err;

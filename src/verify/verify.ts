@@ -5,7 +5,17 @@ import { compareViews, type CompareOptions, type Difference, type DifferenceKind
 import { viewOf, type SideOptions } from './sides.js';
 
 /** What engines add to every container's filesystem, so an export differs from its image by these. */
-export const ENGINE_PATHS = ['etc/hosts', 'etc/resolv.conf', 'etc/hostname', '.dockerenv', 'run/.containerenv', 'etc/mtab', 'dev', 'proc', 'sys'];
+export const ENGINE_PATHS = [
+  'etc/hosts',
+  'etc/resolv.conf',
+  'etc/hostname',
+  '.dockerenv',
+  'run/.containerenv',
+  'etc/mtab',
+  'dev',
+  'proc',
+  'sys',
+];
 /** Directories whose mtime changes when an engine puts ENGINE_PATHS in them. */
 export const ENGINE_TOUCHED_DIRS = ['', 'etc', 'run'];
 

@@ -22,7 +22,12 @@ describe('fileRangeDigest (hashed on the digest thread)', () => {
   });
 
   it('runs jobs side by side', async () => {
-    const ranges = [[0, 4_000_000], [3, 7_000_000], [4_000_000, 5_000_000], [17, 1]] as const;
+    const ranges = [
+      [0, 4_000_000],
+      [3, 7_000_000],
+      [4_000_000, 5_000_000],
+      [17, 1],
+    ] as const;
     const got = await Promise.all(ranges.map(([s, n]) => fileRangeDigest(file, s, n)));
     expect(got).toEqual(ranges.map(([s, n]) => sha(data.subarray(s, s + n))));
   });
@@ -38,8 +43,14 @@ describe('fileRangeDigest (hashed on the digest thread)', () => {
   });
 
   it('rejects with IO when the file is shorter than the range or missing', async () => {
-    await expect(fileRangeDigest(file, 10, data.length)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/ends at byte/) });
-    await expect(fileRangeDigest(path.join(dir, 'nope'), 0, 1)).rejects.toMatchObject({ code: 'IO', message: expect.stringMatching(/ENOENT/) });
+    await expect(fileRangeDigest(file, 10, data.length)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(/ends at byte/),
+    });
+    await expect(fileRangeDigest(path.join(dir, 'nope'), 0, 1)).rejects.toMatchObject({
+      code: 'IO',
+      message: expect.stringMatching(/ENOENT/),
+    });
   });
 });
 

@@ -109,8 +109,14 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
   };
   // Offset of the first data byte of the first non-empty file in the tar starting at `start`.
   const firstFileData = (b: Buffer, start: number) => {
-    for (let off = start; ; ) {
-      const size = parseInt(b.toString('latin1', off + 124, off + 136).replace(/\0.*$/s, '').trim() || '0', 8);
+    for (let off = start; ;) {
+      const size = parseInt(
+        b
+          .toString('latin1', off + 124, off + 136)
+          .replace(/\0.*$/s, '')
+          .trim() || '0',
+        8,
+      );
       if (b[off + 156] === 0x30 && size > 0) return off + 512;
       off += 512 + Math.ceil(size / 512) * 512;
     }
@@ -119,10 +125,36 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
   it.each([
     ['a missing file', () => path.join(tmp, 'nope.tar'), /\[NOT_FOUND\].*nope\.tar/],
     ['not a tar', () => corrupt('json.tar', (b) => b.fill(0x7b, 0, 4096)), /\[(NOT_A_TAR|BAD_CHECKSUM)\]/],
-    ['a truncated archive', () => { const f = path.join(tmp, 'cut.tar'); fs.writeFileSync(f, fs.readFileSync(RULES).subarray(0, 700_000)); return f; }, /\[(TRUNCATED|NOT_FOUND|BAD_MANIFEST)\]/],
-    ['a bad header checksum in a layer', () => corrupt('cksum.tar', (b) => { b[firstLayerData(b) + 148] ^= 0x01; }), /\[BAD_CHECKSUM\].*layer \d+\/19 .*byte offset 0/],
-    ['layer content that does not match its diff_id', () => corrupt('digest.tar', (b) => { b[firstFileData(b, firstLayerData(b))] ^= 0xff; }), /\[DIGEST_MISMATCH\].*layer \d+\/19 .*config says sha256:/],
-    ['a REF that is not there', () => `docker-archive:${RULES}:no/such:tag`, /\[REF_NOT_FOUND\].*layerflat-fixture\/rules:docker/],
+    [
+      'a truncated archive',
+      () => {
+        const f = path.join(tmp, 'cut.tar');
+        fs.writeFileSync(f, fs.readFileSync(RULES).subarray(0, 700_000));
+        return f;
+      },
+      /\[(TRUNCATED|NOT_FOUND|BAD_MANIFEST)\]/,
+    ],
+    [
+      'a bad header checksum in a layer',
+      () =>
+        corrupt('cksum.tar', (b) => {
+          b[firstLayerData(b) + 148]! ^= 0x01;
+        }),
+      /\[BAD_CHECKSUM\].*layer \d+\/19 .*byte offset 0/,
+    ],
+    [
+      'layer content that does not match its diff_id',
+      () =>
+        corrupt('digest.tar', (b) => {
+          b[firstFileData(b, firstLayerData(b))]! ^= 0xff;
+        }),
+      /\[DIGEST_MISMATCH\].*layer \d+\/19 .*config says sha256:/,
+    ],
+    [
+      'a REF that is not there',
+      () => `docker-archive:${RULES}:no/such:tag`,
+      /\[REF_NOT_FOUND\].*layerflat-fixture\/rules:docker/,
+    ],
     ['a transport not built yet', () => 'docker://busybox', /\[UNSUPPORTED_TRANSPORT\].*skopeo copy/],
   ])('%s', (_what, source, message) => {
     // an uncompressed docker-archive and a gzip OCI layout: both output paths fail cleanly
@@ -145,7 +177,9 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
 
   it('leaves nothing behind when interrupted mid-run', async () => {
     const dir = fs.mkdtempSync(path.join(tmp, 'sig-'));
-    const child = spawn(process.execPath, [BIN, 'flatten', '-', path.join(dir, 'out.tar')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'flatten', '-', path.join(dir, 'out.tar')], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
     child.stdin.write(fs.readFileSync(RULES).subarray(0, 1_000_000)); // half an image, then stall
     await new Promise((r) => setTimeout(r, 500));
     child.kill('SIGTERM');

@@ -23,7 +23,10 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** A two-layer docker-archive: layer 1 deletes a 9000-byte file of layer 0. */
 beforeAll(async () => {
   if (!fs.existsSync(BIN)) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
-  const layers = [buildTar([dir('srv'), file('srv/big', 9000), file('srv/small', 10)]), buildTar([whiteout('srv/big')])];
+  const layers = [
+    buildTar([dir('srv'), file('srv/big', 9000), file('srv/small', 10)]),
+    buildTar([whiteout('srv/big')]),
+  ];
   const config = {
     architecture: 'amd64',
     os: 'linux',
@@ -31,12 +34,19 @@ beforeAll(async () => {
     history: [{ created_by: '/bin/sh -c #(nop) COPY dir:1 in /srv' }, { created_by: '/bin/sh -c rm /srv/big' }],
   };
   const ref = parseReference(`docker-archive:${archive}:example.com/inspect:1`, 'dest');
-  const image = { config, tags: ['example.com/inspect:1'], layers: layers.map((t) => ({ kind: 'new' as const, open: async () => Readable.from([t]) })) };
+  const image = {
+    config,
+    tags: ['example.com/inspect:1'],
+    layers: layers.map((t) => ({ kind: 'new' as const, open: async () => Readable.from([t]) })),
+  };
   await sinkFor(ref).write(ref, image, { compression: 'none', force: true });
 });
 
 function run(...args: string[]) {
-  return spawnSync(process.execPath, [BIN, 'inspect', ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+  return spawnSync(process.execPath, [BIN, 'inspect', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '' },
+  });
 }
 
 describe('layerflat inspect (built bin)', () => {
@@ -44,8 +54,23 @@ describe('layerflat inspect (built bin)', () => {
     const out = run(archive, '--json');
     expect(out.status).toBe(0);
     const r = JSON.parse(out.stdout);
-    expect(r.totals).toEqual({ layers: 2, compressedBytes: expect.any(Number), tarBytes: expect.any(Number), contentBytes: 9010, mergedBytes: 10, mergedFiles: 1, wastedBytes: 9000 });
-    expect(r.layers[0]).toMatchObject({ index: 0, added: 3, wastedBytes: 9000, mergedBytes: 9010, vfsBytes: 4096 * 6, createdBy: '/bin/sh -c #(nop) COPY dir:1 in /srv' });
+    expect(r.totals).toEqual({
+      layers: 2,
+      compressedBytes: expect.any(Number),
+      tarBytes: expect.any(Number),
+      contentBytes: 9010,
+      mergedBytes: 10,
+      mergedFiles: 1,
+      wastedBytes: 9000,
+    });
+    expect(r.layers[0]).toMatchObject({
+      index: 0,
+      added: 3,
+      wastedBytes: 9000,
+      mergedBytes: 9010,
+      vfsBytes: 4096 * 6,
+      createdBy: '/bin/sh -c #(nop) COPY dir:1 in /srv',
+    });
     expect(r.layers[1]).toMatchObject({ index: 1, whiteouts: 1, removedPaths: 1, mergedBytes: 10, vfsBytes: 4096 * 3 });
     expect(r.layers[0].diffId).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(r.vfs).toEqual({
@@ -60,24 +85,41 @@ describe('layerflat inspect (built bin)', () => {
     expect(r.shadowed).toEqual([{ path: '/srv/big', bytes: 9000, addedIn: 0, hiddenIn: 1, how: 'whited-out' }]);
   });
 
-  it.skipIf(!fs.existsSync(RULES))('--json on the docker-rules fixture: one entry per layer, totals that add up', () => {
-    const out = run(RULES, '--json', '--top', '3');
-    expect(out.status).toBe(0);
-    const r = JSON.parse(out.stdout);
-    expect(Object.keys(r)).toEqual(['source', 'origin', 'tags', 'layers', 'totals', 'vfs', 'shadowed', 'seconds']);
-    expect(r.tags).toEqual(['layerflat-fixture/rules:docker']);
-    expect(r.layers).toHaveLength(19);
-    expect(r.totals.layers).toBe(19);
-    for (const l of r.layers) {
-      for (const k of ['compressedBytes', 'tarBytes', 'entries', 'added', 'changed', 'whiteouts', 'opaqueDirs', 'removedPaths', 'contentBytes', 'wastedBytes', 'mergedBytes', 'mergedFiles', 'vfsBytes']) {
-        expect(Number.isInteger(l[k]), `${k} of layer ${l.index}`).toBe(true);
+  it.skipIf(!fs.existsSync(RULES))(
+    '--json on the docker-rules fixture: one entry per layer, totals that add up',
+    () => {
+      const out = run(RULES, '--json', '--top', '3');
+      expect(out.status).toBe(0);
+      const r = JSON.parse(out.stdout);
+      expect(Object.keys(r)).toEqual(['source', 'origin', 'tags', 'layers', 'totals', 'vfs', 'shadowed', 'seconds']);
+      expect(r.tags).toEqual(['layerflat-fixture/rules:docker']);
+      expect(r.layers).toHaveLength(19);
+      expect(r.totals.layers).toBe(19);
+      for (const l of r.layers) {
+        for (const k of [
+          'compressedBytes',
+          'tarBytes',
+          'entries',
+          'added',
+          'changed',
+          'whiteouts',
+          'opaqueDirs',
+          'removedPaths',
+          'contentBytes',
+          'wastedBytes',
+          'mergedBytes',
+          'mergedFiles',
+          'vfsBytes',
+        ]) {
+          expect(Number.isInteger(l[k]), `${k} of layer ${l.index}`).toBe(true);
+        }
+        expect(l.diffId).toMatch(/^sha256:[0-9a-f]{64}$/);
       }
-      expect(l.diffId).toMatch(/^sha256:[0-9a-f]{64}$/);
-    }
-    expect(r.vfs.imageBytes).toBe(r.layers.reduce((s: number, l: { vfsBytes: number }) => s + l.vfsBytes, 0));
-    expect(r.vfs.flatPlusContainerBytes).toBe(2 * r.layers[18].vfsBytes);
-    expect(r.shadowed).toHaveLength(3);
-  });
+      expect(r.vfs.imageBytes).toBe(r.layers.reduce((s: number, l: { vfsBytes: number }) => s + l.vfsBytes, 0));
+      expect(r.vfs.flatPlusContainerBytes).toBe(2 * r.layers[18].vfsBytes);
+      expect(r.shadowed).toHaveLength(3);
+    },
+  );
 
   it('--svg writes a self-contained SVG chart', () => {
     const svg = path.join(tmp, 'cost.svg');

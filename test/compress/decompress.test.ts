@@ -74,7 +74,10 @@ describe('decompress: gzip', () => {
     expect(r.out.equals(data)).toBe(true);
   });
   it.skipIf(!has('gzip'))('decodes multi-member gzip made by the gzip CLI', async () => {
-    const stored = Buffer.concat([run('gzip', ['-c'], data.subarray(0, 5000)), run('gzip', ['-c'], data.subarray(5000))]);
+    const stored = Buffer.concat([
+      run('gzip', ['-c'], data.subarray(0, 5000)),
+      run('gzip', ['-c'], data.subarray(5000)),
+    ]);
     expect((await roundTrip(stored)).out.equals(data)).toBe(true);
   });
   it('reports truncated gzip as TRUNCATED naming the place', async () => {
@@ -109,7 +112,12 @@ describe('decompress: gzip', () => {
     const gz = gzipSync(randomBytes(16 << 20), { level: 1 });
     const src = chunkedSource(gz, 64 * 1024);
     const { stream } = await decompress(src, WHERE);
-    const first = await new Promise<Buffer>((resolve) => stream.once('data', (c: Buffer) => { stream.pause(); resolve(c); }));
+    const first = await new Promise<Buffer>((resolve) =>
+      stream.once('data', (c: Buffer) => {
+        stream.pause();
+        resolve(c);
+      }),
+    );
     expect(first.length).toBeGreaterThan(0);
     await sleep(200);
     expect(src.pulled).toBeLessThan(6 << 20);
@@ -149,7 +157,7 @@ describe.skipIf(!has('zstd'))('decompress: zstd', () => {
     expect(err.code).toBe('TRUNCATED');
     expect(err.message).toContain(WHERE);
   });
-  it('reports trailing garbage as IO with zstd\'s message', async () => {
+  it("reports trailing garbage as IO with zstd's message", async () => {
     const z = run('zstd', ['-q', '-c'], data.subarray(0, 1000));
     const err = await failure(Buffer.concat([z, Buffer.from('garbage!')]));
     expect(err.code).toBe('IO');
@@ -191,7 +199,12 @@ describe.skipIf(!has('zstd'))('decompress: zstd', () => {
     const filter = stream as ProcessFilter;
     const pid = filter.pid!;
     expect(pid).toBeGreaterThan(0);
-    await new Promise<void>((resolve) => stream.once('data', () => { stream.pause(); resolve(); }));
+    await new Promise<void>((resolve) =>
+      stream.once('data', () => {
+        stream.pause();
+        resolve();
+      }),
+    );
     await sleep(200);
     expect(src.pulled).toBeLessThan(big.length); // backpressure: the input was not slurped
     stream.destroy();
@@ -233,7 +246,10 @@ describe('decompress: a zstd that cannot run', () => {
       writeFileSync(join(dir, 'zstd'), '#!/bin/sh\ncat >/dev/null\necho "zstd: out of cheese" >&2\nexit 3\n');
       chmodSync(join(dir, 'zstd'), 0o755);
       process.env.PATH = `${dir}:/usr/bin:/bin`;
-      const { stream } = await decompress(chunkedSource(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(300_000)])), WHERE);
+      const { stream } = await decompress(
+        chunkedSource(Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(300_000)])),
+        WHERE,
+      );
       const err = await collect(stream).then(
         () => undefined,
         (e: unknown) => e,

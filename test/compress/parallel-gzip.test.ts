@@ -10,7 +10,11 @@ import { chunkedSource, collect, has, mixedData, run, sleep, through, tryRun } f
 
 const BS = 64 * 1024; // smallest block size, so tests cross many block boundaries cheaply
 
-async function pgzip(data: Buffer, options: ConstructorParameters<typeof ParallelGzip>[0] = {}, piece?: number): Promise<Buffer> {
+async function pgzip(
+  data: Buffer,
+  options: ConstructorParameters<typeof ParallelGzip>[0] = {},
+  piece?: number,
+): Promise<Buffer> {
   return through(new ParallelGzip({ blockSize: BS, ...options }), data, piece);
 }
 
@@ -22,7 +26,9 @@ async function expectValid(gz: Buffer, data: Buffer): Promise<void> {
   expect(gz.readUInt32LE(gz.length - 4)).toBe(data.length % 2 ** 32);
   expect(gunzipSync(gz).equals(data)).toBe(true);
   // Without the multi-member leniency: one member, decoded by inflate of the raw deflate stream.
-  expect(zlib.inflateRawSync(gz.subarray(10, gz.length - 8), { finishFlush: constants.Z_FINISH }).equals(data)).toBe(true);
+  expect(zlib.inflateRawSync(gz.subarray(10, gz.length - 8), { finishFlush: constants.Z_FINISH }).equals(data)).toBe(
+    true,
+  );
   if (has('gzip')) {
     expect(tryRun('gzip', ['-t'], gz).status).toBe(0);
     expect(run('gzip', ['-dc'], gz).equals(data)).toBe(true);

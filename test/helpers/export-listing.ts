@@ -10,11 +10,21 @@ import type { FsTree } from '../../src/engine/fs-tree.js';
 /** One path: every column but the path, hardlinks shown as files plus a group key. */
 export type Listing = Map<string, string>;
 
-const TYPE_LETTER: Record<string, string> = { file: 'f', dir: 'd', symlink: 'l', chardev: 'c', blockdev: 'b', fifo: 'p' };
+const TYPE_LETTER: Record<string, string> = {
+  file: 'f',
+  dir: 'd',
+  symlink: 'l',
+  chardev: 'c',
+  blockdev: 'b',
+  fifo: 'p',
+};
 
 /** Parse a listing.py "export" listing. */
 export function parseListing(file: string): Listing {
-  const rows = fs.readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+  const rows = fs
+    .readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'));
   const cols = rows.map((r) => r.split('\t'));
   const groups = new Map<string, string[]>();
   for (const c of cols) if (c[8] !== '-') groups.set(c[8]!, [...(groups.get(c[8]!) ?? []), c[0]!]);
@@ -23,7 +33,10 @@ export function parseListing(file: string): Listing {
     const members = hardlink === '-' ? undefined : groups.get(hardlink!);
     const group = members && members.length > 1 ? [...members].sort()[0]! : '-';
     const t = type === 'h' ? 'f' : type!;
-    out.set(unescape(path!), [t, mode, owner, mtime, size, sha, t === 'l' ? unescape(target!) : '-', group, dev, xattrs].join(' '));
+    out.set(
+      unescape(path!),
+      [t, mode, owner, mtime, size, sha, t === 'l' ? unescape(target!) : '-', group, dev, xattrs].join(' '),
+    );
   }
   return out;
 }
@@ -32,7 +45,8 @@ export function parseListing(file: string): Listing {
 export function listView(tree: FsTree<FileFacts>): Listing {
   const members = new Map<FileFacts, string[]>();
   const nodes = [...tree.walk()];
-  for (const [path, node] of nodes) if (node.value && !node.isDir) members.set(node.value, [...(members.get(node.value) ?? []), `/${utf8(path)}`]);
+  for (const [path, node] of nodes)
+    if (node.value && !node.isDir) members.set(node.value, [...(members.get(node.value) ?? []), `/${utf8(path)}`]);
   const out: Listing = new Map();
   for (const [path, node] of nodes) {
     const f = node.value;
@@ -42,19 +56,25 @@ export function listView(tree: FsTree<FileFacts>): Listing {
       continue;
     }
     const group = members.get(f)!;
-    const xattrs = Object.entries(f.xattrs).map(([k, v]) => `${utf8(k)}=${v}`).join(',') || '-';
-    out.set(p, [
-      node.isDir ? 'd' : TYPE_LETTER[f.type] ?? f.type,
-      f.mode.toString(8).padStart(4, '0'),
-      `${f.uid}:${f.gid}`,
-      String(f.mtime),
-      String(f.size),
-      f.sha256 ?? '-',
-      f.linkname !== undefined ? utf8(f.linkname) : '-',
-      !node.isDir && group.length > 1 ? [...group].sort()[0]! : '-',
-      f.device?.replace(':', ',') ?? '-',
-      xattrs,
-    ].join(' '));
+    const xattrs =
+      Object.entries(f.xattrs)
+        .map(([k, v]) => `${utf8(k)}=${v}`)
+        .join(',') || '-';
+    out.set(
+      p,
+      [
+        node.isDir ? 'd' : (TYPE_LETTER[f.type] ?? f.type),
+        f.mode.toString(8).padStart(4, '0'),
+        `${f.uid}:${f.gid}`,
+        String(f.mtime),
+        String(f.size),
+        f.sha256 ?? '-',
+        f.linkname !== undefined ? utf8(f.linkname) : '-',
+        !node.isDir && group.length > 1 ? [...group].sort()[0]! : '-',
+        f.device?.replace(':', ',') ?? '-',
+        xattrs,
+      ].join(' '),
+    );
   }
   return out;
 }
@@ -66,7 +86,13 @@ export function listView(tree: FsTree<FileFacts>): Listing {
  */
 export function diffListings(expected: Listing, actual: Listing, ignore: string[], engineDirs: string[]): string[] {
   const skip = (p: string) => ignore.some((i) => p === i || p.startsWith(`${i}/`));
-  const norm = (p: string, row: string) => (engineDirs.includes(p) ? row.split(' ').map((c, i) => (i === 3 ? '*' : c)).join(' ') : row);
+  const norm = (p: string, row: string) =>
+    engineDirs.includes(p)
+      ? row
+          .split(' ')
+          .map((c, i) => (i === 3 ? '*' : c))
+          .join(' ')
+      : row;
   const out: string[] = [];
   for (const [p, row] of expected) {
     if (skip(p)) continue;

@@ -38,5 +38,7 @@ export async function flatMem(layers: LayerTar[], base?: LayerTar[]) {
 /** Flatten layers given as entry specs; returns path → { type, content, linkname }. */
 export async function flatSpecs(...layers: EntrySpec[][]) {
   const { entries } = await flatMem(layers.map((l, i) => memLayer(l, `layer ${i + 1}`)));
-  return new Map(entries.map((e) => [e.entry.path, { type: e.entry.type, content: e.data.toString(), linkname: e.entry.linkname }]));
+  return new Map(
+    entries.map((e) => [e.entry.path, { type: e.entry.type, content: e.data.toString(), linkname: e.entry.linkname }]),
+  );
 }

@@ -67,9 +67,13 @@ export function planKeepBase(layers: Spec[][], keep: number): OutEntry[] {
     base.endLayer();
   }
   const squash = new MergePlanner();
-  const out = plan(layers.slice(keep), squash).map((e) => ({ ...e, origin: { ...e.origin, layer: e.origin.layer + keep } }));
+  const out = plan(layers.slice(keep), squash).map((e) => ({
+    ...e,
+    origin: { ...e.origin, layer: e.origin.layer + keep },
+  }));
   // Markers carry no origin: whiteouts vanish when applied, a made-up directory stands for an implicit one.
-  for (const m of whiteoutsForBase(squash.state, base.state)) out.push({ ...(m.type === 'dir' ? d(m.path) : f(m.path)), origin: NO_ORIGIN });
+  for (const m of whiteoutsForBase(squash.state, base.state))
+    out.push({ ...(m.type === 'dir' ? d(m.path) : f(m.path)), origin: NO_ORIGIN });
   return out;
 }
 

@@ -28,15 +28,25 @@ export function randomLayers(seed: number): Spec[][] {
     for (let i = 0; i < entryCount; i++) {
       const p = randPath();
       const op = rnd(10);
-      const parents = p.split('/').slice(0, -1).map((_, k, a) => a.slice(0, k + 1).join('/'));
+      const parents = p
+        .split('/')
+        .slice(0, -1)
+        .map((_, k, a) => a.slice(0, k + 1).join('/'));
       const isNonDir = op !== 3 && op !== 4 && op < 9;
-      const clash = used.has(p) || parents.some((x) => nonDirs.has(x)) || (isNonDir && [...used].some((u) => u.startsWith(p + '/')));
+      const clash =
+        used.has(p) ||
+        parents.some((x) => nonDirs.has(x)) ||
+        (isNonDir && [...used].some((u) => u.startsWith(p + '/')));
       if (clash) continue;
-      if (op < 3) layer.push(f(p)), files.push(p);
-      else if (op < 5) layer.push(d(p));
+      if (op < 3) {
+        layer.push(f(p));
+        files.push(p);
+      } else if (op < 5) layer.push(d(p));
       else if (op < 6) layer.push(sym(p, randPath()));
-      else if (op < 7 && files.length) layer.push(hl(p, files[rnd(files.length)]!)), files.push(p);
-      else if (op < 9) layer.push(wh(p));
+      else if (op < 7 && files.length) {
+        layer.push(hl(p, files[rnd(files.length)]!));
+        files.push(p);
+      } else if (op < 9) layer.push(wh(p));
       else layer.push(opq(p.includes('/') ? p.slice(0, p.lastIndexOf('/')) : ''));
       used.add(p);
       if (isNonDir) nonDirs.add(p);

@@ -141,7 +141,9 @@ describe('verifyingStream', () => {
   });
 
   it('fails with SIZE_MISMATCH for short and long blobs', async () => {
-    const short = await errorOf(pipeline(Readable.from([data.subarray(0, 4)]), verifyingStream(good, 'blob y'), sink()));
+    const short = await errorOf(
+      pipeline(Readable.from([data.subarray(0, 4)]), verifyingStream(good, 'blob y'), sink()),
+    );
     expect(short.code).toBe('SIZE_MISMATCH');
     expect(short.message).toContain('blob y');
     expect(short.message).toContain(`expected ${data.length} bytes, got 4`);

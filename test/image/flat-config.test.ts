@@ -44,7 +44,10 @@ describe('flatConfig', () => {
   });
 
   it('appends the squash entry when the history does not match the layers', () => {
-    const out = flatConfig({ ...base, history: [{ created_by: 'only one', empty_layer: false }] }, { keep: 0, layerCount: 3, tool: 'lf' });
+    const out = flatConfig(
+      { ...base, history: [{ created_by: 'only one', empty_layer: false }] },
+      { keep: 0, layerCount: 3, tool: 'lf' },
+    );
     expect(out.history!.map((h) => h.created_by)).toEqual(['lf: squashed layers 1-3 of 3 into one']);
     expect(flatConfig({ ...base, history: undefined }, { keep: 0, layerCount: 3, tool: 'lf' }).history).toHaveLength(1);
   });

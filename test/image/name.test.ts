@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { familiarImageName, hasExplicitTag, normalizeImageName, parseImageName, sameImageName } from '../../src/image/name.js';
+import {
+  familiarImageName,
+  hasExplicitTag,
+  normalizeImageName,
+  parseImageName,
+  sameImageName,
+} from '../../src/image/name.js';
 
 describe('image names', () => {
   it.each([

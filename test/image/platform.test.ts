@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatPlatform, hostPlatform, normalizePlatform, parsePlatform, platformMatches } from '../../src/image/platform.js';
+import {
+  formatPlatform,
+  hostPlatform,
+  normalizePlatform,
+  parsePlatform,
+  platformMatches,
+} from '../../src/image/platform.js';
 
 describe('parsePlatform', () => {
   it.each([
@@ -38,7 +44,9 @@ describe('platformMatches', () => {
   });
 
   it('treats a missing variant in the wanted platform as "any"', () => {
-    expect(platformMatches({ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'amd64', variant: 'v3' })).toBe(true);
+    expect(
+      platformMatches({ os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 'amd64', variant: 'v3' }),
+    ).toBe(true);
   });
 });
 

@@ -61,7 +61,8 @@ function checkTotals(r: InspectResult, layerCount: number): void {
 for (const [name, form] of CASES) {
   const file = path.join(FIXTURES, name);
   const present = fs.existsSync(file);
-  if (!present) console.warn(`skipping inspect tests of test/fixtures/${name}: it does not exist (run scripts/make-fixtures.sh)`);
+  if (!present)
+    console.warn(`skipping inspect tests of test/fixtures/${name}: it does not exist (run scripts/make-fixtures.sh)`);
   describe.skipIf(!present)(`inspect ${name}`, () => {
     const source = form.replace('%s', file);
 

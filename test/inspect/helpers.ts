@@ -12,12 +12,18 @@ import { buildTar, type EntrySpec } from '../helpers/tar-builder.js';
 const sha256 = (b: Buffer) => `sha256:${crypto.createHash('sha256').update(b).digest('hex')}`;
 
 /** A file spec of `size` bytes (content 'x' repeated). */
-export const file = (path: string, size: number, extra: Partial<EntrySpec> = {}): EntrySpec => ({ path, content: Buffer.alloc(size, 'x'), ...extra });
+export const file = (path: string, size: number, extra: Partial<EntrySpec> = {}): EntrySpec => ({
+  path,
+  content: Buffer.alloc(size, 'x'),
+  ...extra,
+});
 export const dir = (path: string): EntrySpec => ({ path: `${path}/`, type: 'dir' });
 export const link = (path: string, target: string): EntrySpec => ({ path, type: 'hardlink', linkname: target });
 export const symlink = (path: string, target: string): EntrySpec => ({ path, type: 'symlink', linkname: target });
 export const whiteout = (path: string): EntrySpec => ({ path: path.replace(/([^/]+)$/, '.wh.$1') });
-export const opaque = (dirPath: string): EntrySpec => ({ path: dirPath === '' ? '.wh..wh..opq' : `${dirPath}/.wh..wh..opq` });
+export const opaque = (dirPath: string): EntrySpec => ({
+  path: dirPath === '' ? '.wh..wh..opq' : `${dirPath}/.wh..wh..opq`,
+});
 
 /** An in-memory image whose layers are `layers` (bottom first). */
 export function imageOf(layers: EntrySpec[][], history?: HistoryEntry[]): Image {

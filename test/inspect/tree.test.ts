@@ -50,25 +50,34 @@ function measure(cost: CostTree) {
     regularFiles: regular.length,
     dirs: dirs.length,
     others: inodes.size - regular.length,
-    allocated: dirs.reduce((s, d) => s + dirAllocated(entryBytes.get(d.path) ?? 0), 0) + [...inodes].reduce((s, i) => s + i.allocated, 0),
+    allocated:
+      dirs.reduce((s, d) => s + dirAllocated(entryBytes.get(d.path) ?? 0), 0) +
+      [...inodes].reduce((s, i) => s + i.allocated, 0),
   };
 }
 
 describe('CostTree', () => {
-  it.each(Array.from({ length: 300 }, (_, i) => i))('keeps a tally equal to a fresh measure of the tree (seed %i)', (seed) => {
-    const { cost, plain, gone, written } = build(seed);
-    expect(cost.totals).toEqual(measure(cost));
-    // observing the tree does not change it
-    expect([...cost.paths()].map((p) => `${p.path}:${p.layer}:${p.isDir}`)).toEqual([...plain.walk()].map(([p, n]) => `${p}:${n.layer}:${n.isDir}`));
-    // every byte written is either still visible or was reported gone, exactly once
-    expect(cost.totals.regularBytes + gone.filter((g) => g.regular).reduce((s, g) => s + g.size, 0)).toBe(written);
-    expect(new Set(gone).size).toBe(gone.length);
-  });
+  it.each(Array.from({ length: 300 }, (_, i) => i))(
+    'keeps a tally equal to a fresh measure of the tree (seed %i)',
+    (seed) => {
+      const { cost, plain, gone, written } = build(seed);
+      expect(cost.totals).toEqual(measure(cost));
+      // observing the tree does not change it
+      expect([...cost.paths()].map((p) => `${p.path}:${p.layer}:${p.isDir}`)).toEqual(
+        [...plain.walk()].map(([p, n]) => `${p}:${n.layer}:${n.isDir}`),
+      );
+      // every byte written is either still visible or was reported gone, exactly once
+      expect(cost.totals.regularBytes + gone.filter((g) => g.regular).reduce((s, g) => s + g.size, 0)).toBe(written);
+      expect(new Set(gone).size).toBe(gone.length);
+    },
+  );
 });
 
 describe('du model', () => {
   it('rounds data up to blocks and keeps short symlinks and small directories to what ext4 allocates', () => {
-    expect([fileAllocated(0), fileAllocated(1), fileAllocated(4096), fileAllocated(4097)]).toEqual([0, 4096, 4096, 8192]);
+    expect([fileAllocated(0), fileAllocated(1), fileAllocated(4096), fileAllocated(4097)]).toEqual([
+      0, 4096, 4096, 8192,
+    ]);
     expect([symlinkAllocated(59), symlinkAllocated(60)]).toEqual([0, 4096]);
     expect([direntBytes(1), direntBytes(4), direntBytes(5), direntBytes(24)]).toEqual([12, 12, 16, 32]);
     // measured on ext4 after tar extraction (names of 24 bytes): 100 → 1 block, 1000 → 13, 3000 → 34, 10000 → 109

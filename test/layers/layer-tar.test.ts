@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Layer } from '../../src/image/types.js';
+import type { TarReadItem } from '../../src/tar/reader.js';
 import { DigestChecks, layerHeaders, layerTar, REUSED_READ } from '../../src/layers/layer-tar.js';
 import { buildTar } from '../helpers/tar-builder.js';
 
@@ -12,7 +13,11 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-layer-entries-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 const sha = (b: Buffer) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
 
-const tar = buildTar([{ path: 'etc/' }, { path: 'etc/a', content: 'alpha\n' }, { path: 'etc/b', content: Buffer.alloc(70_000, 1) }]);
+const tar = buildTar([
+  { path: 'etc/' },
+  { path: 'etc/a', content: 'alpha\n' },
+  { path: 'etc/b', content: Buffer.alloc(70_000, 1) },
+]);
 
 /** A layer stored at an offset inside a bigger file, as a docker-archive member is. */
 function storedLayer(name: string, stored: Buffer, diffId: string): Layer {
@@ -44,11 +49,16 @@ describe('layerTar', () => {
 
   it('fails with DIGEST_MISMATCH at the end of a layer that does not match, plain or gzip', async () => {
     const wrong = sha(Buffer.from('something else'));
-    for (const [name, stored] of [['bad.tar', tar], ['bad.tar.gz', gzipSync(tar)]] as const) {
+    for (const [name, stored] of [
+      ['bad.tar', tar],
+      ['bad.tar.gz', gzipSync(tar)],
+    ] as const) {
       const layer = layerTar(storedLayer(name, stored, wrong), 'layer 2/3');
       await expect(paths(layer.entries())).rejects.toMatchObject({
         code: 'DIGEST_MISMATCH',
-        message: expect.stringMatching(/^layer 2\/3: uncompressed content is sha256:[0-9a-f]{64}, but the image config says sha256:/),
+        message: expect.stringMatching(
+          /^layer 2\/3: uncompressed content is sha256:[0-9a-f]{64}, but the image config says sha256:/,
+        ),
       });
     }
   });
@@ -85,7 +95,13 @@ describe('layerTar with reused buffers', () => {
         for await (const piece of item.body()) hash.update(piece); // done with each piece before the next
         got.push(`${item.entry.path}:${hash.digest('hex').slice(0, 12)}`);
       }
-      const want = ['etc', 'etc/a', 'etc/b'].map((p, i) => `${p}:${createHash('sha256').update([Buffer.alloc(0), Buffer.from('alpha\n'), Buffer.alloc(70_000, 1)][i]!).digest('hex').slice(0, 12)}`);
+      const want = ['etc', 'etc/a', 'etc/b'].map(
+        (p, i) =>
+          `${p}:${createHash('sha256')
+            .update([Buffer.alloc(0), Buffer.from('alpha\n'), Buffer.alloc(70_000, 1)][i]!)
+            .digest('hex')
+            .slice(0, 12)}`,
+      );
       expect(got).toEqual(want);
       expect(REUSED_READ.reads).toBeGreaterThan(saved.reads + 70);
     } finally {
@@ -96,7 +112,9 @@ describe('layerTar with reused buffers', () => {
   it('fails with TRUNCATED when the file ends inside the layer', async () => {
     const layer = storedLayer('short.tar', tar, sha(tar));
     const cut = { ...layer, location: { ...layer.location!, size: layer.location!.size + 10_000 } };
-    await expect(paths(layerTar(cut, 'layer 1/1').entries({ reuseBuffers: true }))).rejects.toMatchObject({ code: 'TRUNCATED' });
+    await expect(paths(layerTar(cut, 'layer 1/1').entries({ reuseBuffers: true }))).rejects.toMatchObject({
+      code: 'TRUNCATED',
+    });
   });
 });
 
@@ -116,9 +134,17 @@ describe('DigestChecks', () => {
 
 describe('layerHeaders', () => {
   it('lists entries in place without reading data or checking digests', async () => {
-    const items = [];
-    for await (const item of layerHeaders(storedLayer('hdr.tar', tar, sha(Buffer.from('not checked'))), 'layer 1/1').entries()) items.push(item);
-    expect(items.map((i) => [i.entry.path, i.entry.dataSize])).toEqual([['etc', 0], ['etc/a', 6], ['etc/b', 70_000]]);
+    const items: TarReadItem[] = [];
+    for await (const item of layerHeaders(
+      storedLayer('hdr.tar', tar, sha(Buffer.from('not checked'))),
+      'layer 1/1',
+    ).entries())
+      items.push(item);
+    expect(items.map((i) => [i.entry.path, i.entry.dataSize])).toEqual([
+      ['etc', 0],
+      ['etc/a', 6],
+      ['etc/b', 70_000],
+    ]);
     expect(() => items[1]!.body()).toThrow(/not read while planning/);
   });
 });

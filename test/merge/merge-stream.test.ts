@@ -12,7 +12,13 @@ const CAP_SETFCAP = Buffer.from('0100000200010080000000000000000000000000', 'hex
 
 describe('mergeLayers: bytes', () => {
   it('copies kept header blocks verbatim, binary capability xattr included', async () => {
-    const spec: EntrySpec = { path: 'usr/bin/ping', content: 'ELF', mode: 0o4755, uid: 0, xattrs: { 'security.capability': CAP_SETFCAP } };
+    const spec: EntrySpec = {
+      path: 'usr/bin/ping',
+      content: 'ELF',
+      mode: 0o4755,
+      uid: 0,
+      xattrs: { 'security.capability': CAP_SETFCAP },
+    };
     const input = await collectTar(buildTar([spec]));
     const { entries } = await flatMem([memLayer([spec])]);
     expect(entries[0]!.entry.header.equals(input[0]!.entry.header)).toBe(true);
@@ -22,14 +28,22 @@ describe('mergeLayers: bytes', () => {
 
   it('drops overlay storage xattrs and keeps the others', async () => {
     const { entries } = await flatMem([
-      memLayer([{ path: 'd/', xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.origin': 'x', 'user.keep': Buffer.from([0x80, 0]) } }]),
+      memLayer([
+        {
+          path: 'd/',
+          xattrs: { 'trusted.overlay.opaque': 'y', 'user.overlay.origin': 'x', 'user.keep': Buffer.from([0x80, 0]) },
+        },
+      ]),
     ]);
     expect([...entries[0]!.entry.xattrs.keys()]).toEqual(['user.keep']);
     expect(entries[0]!.entry.xattrs.get('user.keep')).toEqual(Buffer.from([0x80, 0]));
   });
 
   it('gives a link the content of its own layer when a later layer overwrites the target', async () => {
-    const lower = memLayer([{ path: 'a', content: 'old content' }, { path: 'b', type: 'hardlink', linkname: 'a' }]);
+    const lower = memLayer([
+      { path: 'a', content: 'old content' },
+      { path: 'b', type: 'hardlink', linkname: 'a' },
+    ]);
     const upper = memLayer([{ path: 'a', content: 'new' }]);
     const { entries, stats } = await flatMem([lower, upper]);
     const byPath = new Map(entries.map((e) => [e.entry.path, e]));
@@ -42,14 +56,23 @@ describe('mergeLayers: bytes', () => {
   });
 
   it('reads every layer once when no hardlink needs re-homing', async () => {
-    const layers = [memLayer([{ path: 'a', content: '1' }, { path: 'b', type: 'hardlink', linkname: 'a' }]), memLayer([{ path: 'c', content: '2' }])];
+    const layers = [
+      memLayer([
+        { path: 'a', content: '1' },
+        { path: 'b', type: 'hardlink', linkname: 'a' },
+      ]),
+      memLayer([{ path: 'c', content: '2' }]),
+    ];
     await flatMem(layers);
     expect(layers.map((l) => l.passes)).toEqual([1, 1]);
   });
 
   it('writes only the whiteouts the kept base still needs', async () => {
     const base = [memLayer([{ path: 'etc/' }, { path: 'etc/secret', content: 's' }, { path: 'tmp/' }])];
-    const squashed = [memLayer([{ path: 'etc/.wh.secret' }, { path: 'tmp/.wh.gone' }]), memLayer([{ path: 'x', content: 'x' }])];
+    const squashed = [
+      memLayer([{ path: 'etc/.wh.secret' }, { path: 'tmp/.wh.gone' }]),
+      memLayer([{ path: 'x', content: 'x' }]),
+    ];
     const { entries, stats } = await flatMem(squashed, base);
     expect(entries.map((e) => e.entry.path)).toEqual(['x', 'etc/.wh.secret']);
     expect(stats.whiteoutsWritten).toBe(1);
@@ -66,7 +89,13 @@ describe('measureMerge', () => {
         return {
           where: layer.where,
           entries: async function* () {
-            for await (const item of layer.entries()) yield { entry: item.entry, body: () => { throw new Error('data read while measuring'); } };
+            for await (const item of layer.entries())
+              yield {
+                entry: item.entry,
+                body: () => {
+                  throw new Error('data read while measuring');
+                },
+              };
           },
         };
       });
@@ -118,5 +147,7 @@ async function view(layers: LayerTar[]): Promise<string[]> {
   const lines: [string, string | undefined][] = [...tree.walk()].map(([p, n]) => [p, n.value]);
   const valued = lines.filter(([, v]) => v !== undefined).map(([p]) => p);
   // Implicit parents whose entries were all deleted cannot be carried by a flat layer (see plan-driver).
-  return lines.filter(([p, v]) => v !== undefined || valued.some((x) => x.startsWith(`${p}/`))).map(([p, v]) => `${p} ${v ?? 'dir'}`);
+  return lines
+    .filter(([p, v]) => v !== undefined || valued.some((x) => x.startsWith(`${p}/`)))
+    .map(([p, v]) => `${p} ${v ?? 'dir'}`);
 }

@@ -1,6 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { randomLayers } from '../helpers/random-layers.js';
-import { d, engineView, f, flatView, hl, linksPointBackwards, opq, plan, planKeepBase, sym, wh, type Spec } from '../helpers/plan-driver.js';
+import {
+  d,
+  engineView,
+  f,
+  flatView,
+  hl,
+  linksPointBackwards,
+  opq,
+  plan,
+  planKeepBase,
+  sym,
+  wh,
+  type Spec,
+} from '../helpers/plan-driver.js';
 
 /** Flatten with the planner and check the result equals what an engine builds. */
 function flat(layers: Spec[][]): string[] {
@@ -18,7 +31,12 @@ describe('MergePlanner: replacing paths', () => {
   });
 
   it('merges a directory over a directory, upper metadata winning', () => {
-    expect(flat([[d('x'), f('x/old')], [d('x'), f('x/new')]])).toEqual(['x dir@1:0', 'x/new file@1:1', 'x/old file@0:1']);
+    expect(
+      flat([
+        [d('x'), f('x/old')],
+        [d('x'), f('x/new')],
+      ]),
+    ).toEqual(['x dir@1:0', 'x/new file@1:1', 'x/old file@0:1']);
   });
 
   it('wipes the whole subtree when a file replaces a directory', () => {
@@ -89,19 +107,28 @@ describe('MergePlanner: opaque directories', () => {
   });
 
   it('hides lower children of a directory this layer merges into (goldmann#186)', () => {
-    expect(flat([[d('o'), d('o/s'), f('o/s/x')], [d('o'), d('o/s'), f('o/s/y'), opq('o')]])).toEqual([
-      'o dir@1:0',
-      'o/s dir@1:1',
-      'o/s/y file@1:2',
-    ]);
+    expect(
+      flat([
+        [d('o'), d('o/s'), f('o/s/x')],
+        [d('o'), d('o/s'), f('o/s/y'), opq('o')],
+      ]),
+    ).toEqual(['o dir@1:0', 'o/s dir@1:1', 'o/s/y file@1:2']);
   });
 
   it('supports an opaque marker at the root', () => {
-    expect(flat([[f('a'), f('b')], [opq(''), f('c')]])).toEqual(['c file@1:1']);
+    expect(
+      flat([
+        [f('a'), f('b')],
+        [opq(''), f('c')],
+      ]),
+    ).toEqual(['c file@1:1']);
   });
 
   it('never writes the markers themselves (ggcr#1623)', () => {
-    const out = plan([[d('o'), f('o/x')], [opq('o'), wh('z')]]);
+    const out = plan([
+      [d('o'), f('o/x')],
+      [opq('o'), wh('z')],
+    ]);
     expect(out.some((e) => e.path.includes('.wh.'))).toBe(false);
   });
 });
@@ -177,7 +204,9 @@ describe('keep-base: the squashed layer keeps exactly the whiteouts the base sti
   const view = (layers: Spec[][], keep: number) =>
     engineView(layers, [...layers.slice(0, keep), planKeepBase(layers, keep)]);
   const markers = (layers: Spec[][], keep: number) =>
-    planKeepBase(layers, keep).filter((e) => e.origin.layer < 0 && e.type === 'file').map((e) => e.path);
+    planKeepBase(layers, keep)
+      .filter((e) => e.origin.layer < 0 && e.type === 'file')
+      .map((e) => e.path);
 
   it('re-emits a whiteout whose target is in the base, so deleted secrets stay deleted', () => {
     const layers = [[d('etc'), f('etc/secret')], [wh('etc/secret')], [f('x')]];

@@ -17,7 +17,11 @@ describe('entries that must survive', () => {
   it('non-UTF-8, unicode, >100- and >255-byte names come through byte for byte', async () => {
     const latin1 = 'caf\xe9'; // a single 0xE9 byte: not UTF-8
     const long = `${'d'.repeat(120)}/${'e'.repeat(150)}/${utf8('ファイル')}`;
-    const flat = await flatSpecs([{ path: latin1, content: '1' }, { path: utf8('日本語/😀'), content: '2' }, { path: long, content: '3', format: 'gnu' }]);
+    const flat = await flatSpecs([
+      { path: latin1, content: '1' },
+      { path: utf8('日本語/😀'), content: '2' },
+      { path: long, content: '3', format: 'gnu' },
+    ]);
     expect([...flat.keys()].sort()).toEqual([latin1, long, utf8('日本語/😀')].sort());
   });
 
@@ -27,7 +31,9 @@ describe('entries that must survive', () => {
   });
 
   it('moby#25957: ~130 layers ("max depth exceeded" elsewhere) flatten into one', async () => {
-    const layers = Array.from({ length: 130 }, (_, i) => memLayer([{ path: `l${i}`, content: String(i) }, ...(i > 0 ? [{ path: `.wh.l${i - 1}` }] : [])]));
+    const layers = Array.from({ length: 130 }, (_, i) =>
+      memLayer([{ path: `l${i}`, content: String(i) }, ...(i > 0 ? [{ path: `.wh.l${i - 1}` }] : [])]),
+    );
     const { entries } = await flatMem(layers);
     expect(entries.map((e) => [e.entry.path, e.data.toString()])).toEqual([['l129', '129']]);
   });

@@ -5,7 +5,10 @@ import { flatSpecs } from '../helpers/mem-layers.js';
 describe('hardlinks', () => {
   it('ggcr#977, docker-squash#99, docker2aci#98, singularity#2686: target deleted later → the link keeps the file', async () => {
     const flat = await flatSpecs(
-      [{ path: 'usr/bin/python3.11', content: 'interp' }, { path: 'usr/bin/python3', type: 'hardlink', linkname: 'usr/bin/python3.11' }],
+      [
+        { path: 'usr/bin/python3.11', content: 'interp' },
+        { path: 'usr/bin/python3', type: 'hardlink', linkname: 'usr/bin/python3.11' },
+      ],
       [{ path: 'usr/bin/.wh.python3.11' }],
     );
     expect(flat.get('usr/bin/python3')).toEqual({ type: 'file', content: 'interp', linkname: '' });
@@ -14,7 +17,10 @@ describe('hardlinks', () => {
 
   it('ggcr#2002: target overwritten later → the untouched name keeps the old content', async () => {
     const flat = await flatSpecs(
-      [{ path: 'etc/a', content: 'layer 1' }, { path: 'etc/b', type: 'hardlink', linkname: 'etc/a' }],
+      [
+        { path: 'etc/a', content: 'layer 1' },
+        { path: 'etc/b', type: 'hardlink', linkname: 'etc/a' },
+      ],
       [{ path: 'etc/a', content: 'layer 2' }],
     );
     expect(flat.get('etc/a')?.content).toBe('layer 2');
@@ -23,7 +29,11 @@ describe('hardlinks', () => {
 
   it('emitted links always point at an earlier entry holding the right content', async () => {
     const flat = await flatSpecs(
-      [{ path: 'a', content: 'v1' }, { path: 'b', type: 'hardlink', linkname: 'a' }, { path: 'c', type: 'hardlink', linkname: 'a' }],
+      [
+        { path: 'a', content: 'v1' },
+        { path: 'b', type: 'hardlink', linkname: 'a' },
+        { path: 'c', type: 'hardlink', linkname: 'a' },
+      ],
       [{ path: '.wh.a' }],
     );
     expect([...flat]).toEqual([
@@ -34,7 +44,10 @@ describe('hardlinks', () => {
 
   it('a whiteout stored as a hardlink entry is still a whiteout', async () => {
     const flat = await flatSpecs(
-      [{ path: 'x', content: 'x' }, { path: 'y', content: 'y' }],
+      [
+        { path: 'x', content: 'x' },
+        { path: 'y', content: 'y' },
+      ],
       [{ path: '.wh.x' }, { path: '.wh.y', type: 'hardlink', linkname: '.wh.x' }],
     );
     expect([...flat.keys()]).toEqual([]);

@@ -26,7 +26,18 @@ describe('image metadata and formats', () => {
     const before = (await config(RULES)).config.config!;
     const after = (await config(dest)).config.config!;
     expect(after).toEqual(before);
-    for (const key of ['Cmd', 'Env', 'User', 'WorkingDir', 'ExposedPorts', 'Volumes', 'Labels', 'StopSignal', 'OnBuild', 'Shell']) {
+    for (const key of [
+      'Cmd',
+      'Env',
+      'User',
+      'WorkingDir',
+      'ExposedPorts',
+      'Volumes',
+      'Labels',
+      'StopSignal',
+      'OnBuild',
+      'Shell',
+    ]) {
       expect(after[key], key).toBeDefined();
     }
   });
@@ -34,7 +45,9 @@ describe('image metadata and formats', () => {
   it('buildah drops HEALTHCHECK in OCI format: our OCI output keeps the config whole, Healthcheck included', async () => {
     const dest = `oci:${path.join(tmp, 'hc')}:flat`;
     await flatten({ source: RULES, dest });
-    expect((await config(dest)).config.config!['Healthcheck']).toEqual((await config(RULES)).config.config!['Healthcheck']);
+    expect((await config(dest)).config.config!['Healthcheck']).toEqual(
+      (await config(RULES)).config.config!['Healthcheck'],
+    );
   });
 
   it('docker-squash#260 (uncompressed output ~2.6x bigger on Docker 29): --compress gzip writes a gzip docker-archive layer', async () => {
@@ -42,7 +55,9 @@ describe('image metadata and formats', () => {
     const r = await flatten({ source: RULES, dest: file, compression: 'gzip' });
     expect(r.layers[0]!.size).toBeLessThan(r.bytes.tarOut / 1.5);
     const { layers } = await config(file);
-    const head = await new Promise<Buffer>((resolve) => layers[0]!.open().then((s) => s.once('data', (c: Buffer) => (resolve(c), s.destroy()))));
+    const head = await new Promise<Buffer>((resolve) =>
+      layers[0]!.open().then((s) => s.once('data', (c: Buffer) => (resolve(c), s.destroy()))),
+    );
     expect(head.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
   });
 

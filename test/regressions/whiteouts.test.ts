@@ -12,7 +12,10 @@ describe('whiteouts and opaque directories', () => {
   });
 
   it('ggcr#1623: no .wh..wh..opq (or any whiteout) file is left in the output', async () => {
-    const flat = await flatSpecs([{ path: 'd/' }, { path: 'd/x', content: 'x' }], [{ path: 'd/.wh..wh..opq' }, { path: 'd/.wh.x' }, { path: '.wh.gone' }]);
+    const flat = await flatSpecs(
+      [{ path: 'd/' }, { path: 'd/x', content: 'x' }],
+      [{ path: 'd/.wh..wh..opq' }, { path: 'd/.wh.x' }, { path: '.wh.gone' }],
+    );
     expect([...flat.keys()].filter((p) => p.includes('.wh.'))).toEqual([]);
   });
 
@@ -23,12 +26,18 @@ describe('whiteouts and opaque directories', () => {
 
   it('docker-squash#42, jwilder#56: files deleted from a kept base do not reappear (--keep-base)', async () => {
     const base = [memLayer([{ path: 'root/' }, { path: 'root/.ssh/' }, { path: 'root/.ssh/id_rsa', content: 'KEY' }])];
-    const { entries } = await flatMem([memLayer([{ path: 'root/.ssh/.wh.id_rsa' }]), memLayer([{ path: 'app', content: 'a' }])], base);
+    const { entries } = await flatMem(
+      [memLayer([{ path: 'root/.ssh/.wh.id_rsa' }]), memLayer([{ path: 'app', content: 'a' }])],
+      base,
+    );
     expect(entries.map((e) => e.entry.path)).toEqual(['app', 'root/.ssh/.wh.id_rsa']);
   });
 
   it('docker-squash#253: a directory replaced by a file leaves only the file (docker load then works)', async () => {
-    const flat = await flatSpecs([{ path: 'conf/' }, { path: 'conf/a', content: 'a' }], [{ path: 'conf', content: 'now a file' }]);
+    const flat = await flatSpecs(
+      [{ path: 'conf/' }, { path: 'conf/a', content: 'a' }],
+      [{ path: 'conf', content: 'now a file' }],
+    );
     expect([...flat]).toEqual([['conf', { type: 'file', content: 'now a file', linkname: '' }]]);
   });
 
@@ -41,6 +50,8 @@ describe('whiteouts and opaque directories', () => {
   });
 
   it('a bare ".wh." is an error, not a silent deletion', async () => {
-    await expect(flatSpecs([{ path: 'a', content: 'a' }], [{ path: 'dir/.wh.' }])).rejects.toMatchObject({ code: 'BAD_PATH' });
+    await expect(flatSpecs([{ path: 'a', content: 'a' }], [{ path: 'dir/.wh.' }])).rejects.toMatchObject({
+      code: 'BAD_PATH',
+    });
   });
 });

@@ -64,7 +64,8 @@ function makeTree(root: string, full: boolean): void {
   fs.ftruncateSync(fd, SPARSE_REGIONS * 65536 + (1 << 20));
   fs.closeSync(fd);
   fs.writeFileSync(path.join(root, 'caps'), 'cap\n');
-  if (canSetfattr) execFileSync('setfattr', ['-n', 'user.x', '-v', `0x${userX.toString('hex')}`, path.join(root, 'caps')]);
+  if (canSetfattr)
+    execFileSync('setfattr', ['-n', 'user.x', '-v', `0x${userX.toString('hex')}`, path.join(root, 'caps')]);
   if (canSetcap) execFileSync('setcap', ['cap_setfcap+ep', path.join(root, 'caps')]);
 }
 
@@ -77,10 +78,11 @@ beforeAll(() => {
     tar(['-cf', tars[name]!, ...args, '.'], path.join(tmp, dir));
   };
   make('gnu', ['--format=gnu', '--sparse'], 'full');
-  make('pax', ['--format=pax', '--sparse', '--xattrs', "--xattrs-include=*"], 'full');
+  make('pax', ['--format=pax', '--sparse', '--xattrs', '--xattrs-include=*'], 'full');
   make('ustar', ['--format=ustar'], 'plain');
   make('v7', ['--format=v7'], 'plain');
-  for (const v of ['0.0', '0.1', '1.0']) make(`sparse-${v}`, ['--format=pax', '--sparse', `--sparse-version=${v}`], 'full');
+  for (const v of ['0.0', '0.1', '1.0'])
+    make(`sparse-${v}`, ['--format=pax', '--sparse', `--sparse-version=${v}`], 'full');
 }, 60_000);
 
 afterAll(() => {
@@ -92,33 +94,38 @@ const readAll = async (file: string, mode: 'bytes' | 'random' | number = 1 << 30
 
 const byPath = (got: Array<{ entry: TarEntry; data: Buffer }>) => new Map(got.map((g) => [g.entry.path, g]));
 
-describe.each(['gnu', 'pax', 'ustar', 'v7', 'sparse-0.0', 'sparse-0.1', 'sparse-1.0'])('GNU tar --format=%s', (name) => {
-  it('parses identically in one chunk, 1-byte chunks and random chunks', async () => {
-    const want = plain(await readAll(tars[name]!));
-    expect(want.length).toBeGreaterThan(5);
-    expect(plain(await readAll(tars[name]!, 'bytes'))).toEqual(want);
-    for (const seed of [1, 2, 3]) expect(plain(await collectTar(rechunk(fs.readFileSync(tars[name]!), 'random', seed)))).toEqual(want);
-  });
+describe.each(['gnu', 'pax', 'ustar', 'v7', 'sparse-0.0', 'sparse-0.1', 'sparse-1.0'])(
+  'GNU tar --format=%s',
+  (name) => {
+    it('parses identically in one chunk, 1-byte chunks and random chunks', async () => {
+      const want = plain(await readAll(tars[name]!));
+      expect(want.length).toBeGreaterThan(5);
+      expect(plain(await readAll(tars[name]!, 'bytes'))).toEqual(want);
+      for (const seed of [1, 2, 3])
+        expect(plain(await collectTar(rechunk(fs.readFileSync(tars[name]!), 'random', seed)))).toEqual(want);
+    });
 
-  it('re-assembles from raw headers byte for byte, and GNU tar lists it identically', async () => {
-    const input = fs.readFileSync(tars[name]!);
-    const parts: Buffer[] = [];
-    for (const { entry, data } of await readAll(tars[name]!)) parts.push(entry.header, data, paddingFor(entry.dataSize));
-    parts.push(END_OF_ARCHIVE);
-    const out = Buffer.concat(parts);
-    expect(out.equals(input.subarray(0, out.length))).toBe(true);
-    expect(input.subarray(out.length).every((b) => b === 0)).toBe(true); // GNU tar's record padding
-    const copy = path.join(tmp, `${name}-copy.tar`);
-    fs.writeFileSync(copy, out);
-    const list = (f: string) => tar(['--xattrs', '--xattrs-include=*', '-tvvf', f]);
-    expect(list(copy)).toBe(list(tars[name]!));
-  });
+    it('re-assembles from raw headers byte for byte, and GNU tar lists it identically', async () => {
+      const input = fs.readFileSync(tars[name]!);
+      const parts: Buffer[] = [];
+      for (const { entry, data } of await readAll(tars[name]!))
+        parts.push(entry.header, data, paddingFor(entry.dataSize));
+      parts.push(END_OF_ARCHIVE);
+      const out = Buffer.concat(parts);
+      expect(out.equals(input.subarray(0, out.length))).toBe(true);
+      expect(input.subarray(out.length).every((b) => b === 0)).toBe(true); // GNU tar's record padding
+      const copy = path.join(tmp, `${name}-copy.tar`);
+      fs.writeFileSync(copy, out);
+      const list = (f: string) => tar(['--xattrs', '--xattrs-include=*', '-tvvf', f]);
+      expect(list(copy)).toBe(list(tars[name]!));
+    });
 
-  it('listTarFile indexes the same entries without reading data', async () => {
-    const streamed = (await readAll(tars[name]!)).map((g) => g.entry);
-    expect(plain(await listTarFile(tars[name]!))).toEqual(plain(streamed));
-  });
-});
+    it('listTarFile indexes the same entries without reading data', async () => {
+      const streamed = (await readAll(tars[name]!)).map((g) => g.entry);
+      expect(plain(await listTarFile(tars[name]!))).toEqual(plain(streamed));
+    });
+  },
+);
 
 describe('what GNU tar stored', () => {
   it('gnu: long names, odd names, base-256 ids, links, special files', async () => {

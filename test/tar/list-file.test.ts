@@ -60,7 +60,9 @@ describe('listTarFile', () => {
       message: expect.stringMatching(/cut\.tar: tar archive ends inside the data of "a" at byte offset 900$/),
     });
     await expect(listTarFile(file('cut2.tar', t.subarray(0, 1200)))).rejects.toMatchObject({ code: 'TRUNCATED' });
-    await expect(listTarFile(file('json.tar', Buffer.from('{"not":"a tar"}')), { where: 'manifest' })).rejects.toMatchObject({
+    await expect(
+      listTarFile(file('json.tar', Buffer.from('{"not":"a tar"}')), { where: 'manifest' }),
+    ).rejects.toMatchObject({
       code: 'NOT_A_TAR',
       message: expect.stringMatching(/^manifest: /),
     });
@@ -79,11 +81,16 @@ describe('listTarFile', () => {
 
 describe('scanTarFile', () => {
   it('reads a tar lying inside a larger file, one entry at a time, with offsets relative to its start', async () => {
-    const inner = buildTar([{ path: 'a', content: 'x'.repeat(700) }, { path: 'b/', type: 'dir' }, { path: 'b/c', content: 'c' }]);
+    const inner = buildTar([
+      { path: 'a', content: 'x'.repeat(700) },
+      { path: 'b/', type: 'dir' },
+      { path: 'b/c', content: 'c' },
+    ]);
     const before = Buffer.alloc(1536, 0x41);
     const p = file('nested.bin', Buffer.concat([before, inner, Buffer.alloc(4096, 0x42)]));
     const seen: string[] = [];
-    for await (const e of scanTarFile(p, { start: before.length, length: inner.length })) seen.push(`${e.path}@${e.offset}`);
+    for await (const e of scanTarFile(p, { start: before.length, length: inner.length }))
+      seen.push(`${e.path}@${e.offset}`);
     const expected = (await collectTar(inner)).map((e) => `${e.entry.path}@${e.entry.offset}`);
     expect(seen).toEqual(expected);
   });

@@ -8,7 +8,11 @@ function archive(count: number, size: number): Buffer {
   const data = Buffer.alloc(size, 0x5a);
   const parts: Buffer[] = [];
   for (let i = 0; i < count; i++) {
-    parts.push(buildHeader({ path: `dir${i % 100}/file-${i}`, type: 'file', mode: 0o644, size }), data, paddingFor(size));
+    parts.push(
+      buildHeader({ path: `dir${i % 100}/file-${i}`, type: 'file', mode: 0o644, size }),
+      data,
+      paddingFor(size),
+    );
   }
   parts.push(END_OF_ARCHIVE);
   return Buffer.concat(parts);
@@ -21,7 +25,9 @@ async function measure(label: string, tar: Buffer, readBodies: boolean): Promise
   const ms = performance.now() - t0;
   const mbs = tar.length / 1e6 / (ms / 1000);
   const rate = ((entries / ms) * 1000).toFixed(0);
-  console.log(`${label}: ${entries} entries, ${(tar.length / 1e6).toFixed(0)} MB in ${ms.toFixed(0)} ms = ${mbs.toFixed(0)} MB/s, ${rate} entries/s`);
+  console.log(
+    `${label}: ${entries} entries, ${(tar.length / 1e6).toFixed(0)} MB in ${ms.toFixed(0)} ms = ${mbs.toFixed(0)} MB/s, ${rate} entries/s`,
+  );
   expect(entries).toBeGreaterThan(0);
   if (readBodies) expect(bytes).toBeGreaterThan(0);
 }

@@ -28,7 +28,11 @@ const specs: EntrySpec[] = [
   { path: 'old', mtime: -86400 * 365, content: 'pre-1970' },
   { path: 'frac', mtime: 1_700_000_000.25, content: 'x' },
   { path: 'exact-512', content: Buffer.alloc(512, 1) },
-  { path: 'user.x', content: 'x', xattrs: { 'user.bin': Buffer.from([0x80, 0x00, 0x41, 0xff]), 'user.empty': Buffer.alloc(0) } },
+  {
+    path: 'user.x',
+    content: 'x',
+    xattrs: { 'user.bin': Buffer.from([0x80, 0x00, 0x41, 0xff]), 'user.empty': Buffer.alloc(0) },
+  },
 ];
 const tar = buildTar(specs);
 
@@ -37,12 +41,46 @@ describe('readTar on built archives', () => {
     const got = await collectTar(tar);
     const by = new Map(got.map((g) => [g.entry.path, g]));
     expect(got.map((g) => g.entry.path)).toEqual([
-      '', 'etc', 'etc/passwd', 'bin/ping', 'bin/ping2', 'lib/ld.so', 'dev/null', 'run/fifo', long, veryLong,
-      veryLong + '-gnu', 'gnu-link', utf8('héllo-世界.txt'), 'raw-\xff\xfe', 'big-uid', 'old', 'frac', 'exact-512', 'user.x',
+      '',
+      'etc',
+      'etc/passwd',
+      'bin/ping',
+      'bin/ping2',
+      'lib/ld.so',
+      'dev/null',
+      'run/fifo',
+      long,
+      veryLong,
+      veryLong + '-gnu',
+      'gnu-link',
+      utf8('héllo-世界.txt'),
+      'raw-\xff\xfe',
+      'big-uid',
+      'old',
+      'frac',
+      'exact-512',
+      'user.x',
     ]);
     expect(got.map((g) => g.entry.type)).toEqual([
-      'dir', 'dir', 'file', 'file', 'hardlink', 'symlink', 'chardev', 'fifo', 'file', 'file',
-      'file', 'symlink', 'file', 'file', 'file', 'file', 'file', 'file', 'file',
+      'dir',
+      'dir',
+      'file',
+      'file',
+      'hardlink',
+      'symlink',
+      'chardev',
+      'fifo',
+      'file',
+      'file',
+      'file',
+      'symlink',
+      'file',
+      'file',
+      'file',
+      'file',
+      'file',
+      'file',
+      'file',
     ]);
     const ping = by.get('bin/ping')!;
     expect(ping.entry.mode).toBe(0o4755);
@@ -123,18 +161,38 @@ describe('readTar structure rules', () => {
   it('applies pax over GNU long names over header names, GNU.sparse.name over all; empty values unset', async () => {
     const gnuLong = buildEntry({ path: `${'g'.repeat(120)}`, content: 'x', format: 'gnu' });
     const withPax = (recs: Array<[string, string]>) =>
-      Buffer.concat([paxExtension(recs.map(([k, v]) => ({ key: k, value: Buffer.from(v, 'latin1') })), 'x', 0), gnuLong]);
+      Buffer.concat([
+        paxExtension(
+          recs.map(([k, v]) => ({ key: k, value: Buffer.from(v, 'latin1') })),
+          'x',
+          0,
+        ),
+        gnuLong,
+      ]);
     const name = async (recs: Array<[string, string]>) => (await collectTar(withPax(recs)))[0]!.entry.path;
     expect(await name([])).toBe('g'.repeat(120));
     expect(await name([['path', 'from-pax']])).toBe('from-pax');
     expect(await name([['path', '']])).toBe('g'.repeat(120));
-    expect(await name([['path', 'from-pax'], ['GNU.sparse.name', 'sparse-name'], ['GNU.sparse.realsize', '10']])).toBe('sparse-name');
-    expect(await name([['path', 'a'], ['path', 'b']])).toBe('b');
+    expect(
+      await name([
+        ['path', 'from-pax'],
+        ['GNU.sparse.name', 'sparse-name'],
+        ['GNU.sparse.realsize', '10'],
+      ]),
+    ).toBe('sparse-name');
+    expect(
+      await name([
+        ['path', 'a'],
+        ['path', 'b'],
+      ]),
+    ).toBe('b');
   });
 
   it('decodes LIBARCHIVE.xattr records (percent-encoded name, base64 value)', async () => {
     const value = Buffer.from([0x80, 0x00, 0xff]);
-    const t = buildTar([{ path: 'f', pax: [{ key: 'LIBARCHIVE.xattr.user.a%3Db', value: Buffer.from(value.toString('base64')) }] }]);
+    const t = buildTar([
+      { path: 'f', pax: [{ key: 'LIBARCHIVE.xattr.user.a%3Db', value: Buffer.from(value.toString('base64')) }] },
+    ]);
     expect((await collectTar(t))[0]!.entry.xattrs.get('user.a=b')).toEqual(value);
   });
 
@@ -203,4 +261,3 @@ function gHeader(data: Buffer): Buffer {
   fixChecksum(e);
   return e;
 }
-

@@ -26,7 +26,8 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const one = async (bytes: Buffer) => (await collectTar(bytes))[0]!.entry;
-const entryOf = (header: Buffer, data = Buffer.alloc(0)) => one(Buffer.concat([header, data, paddingFor(data.length), END_OF_ARCHIVE]));
+const entryOf = (header: Buffer, data = Buffer.alloc(0)) =>
+  one(Buffer.concat([header, data, paddingFor(data.length), END_OF_ARCHIVE]));
 
 /** Write entries with (possibly new) headers and their data as a tar file; returns its path. */
 function writeTar(name: string, items: Array<{ header: Buffer; data: Buffer }>): string {
@@ -39,8 +40,13 @@ function writeTar(name: string, items: Array<{ header: Buffer; data: Buffer }>):
 /** `getfattr -d` of a file (an ASCII path), hex values, without the "# file:" line. */
 function xattrsOf(file: string): string {
   if (!hasSetfattr) return '';
-  const out = execFileSync('getfattr', ['--absolute-names', '-d', '-m', '-', '-e', 'hex', file], { encoding: 'latin1' });
-  return out.split('\n').filter((l) => l && !l.startsWith('#')).join(' ');
+  const out = execFileSync('getfattr', ['--absolute-names', '-d', '-m', '-', '-e', 'hex', file], {
+    encoding: 'latin1',
+  });
+  return out
+    .split('\n')
+    .filter((l) => l && !l.startsWith('#'))
+    .join(' ');
 }
 
 /** GNU tar's view of an archive: `-tvvf` with xattrs, and the extracted tree (names → content). */
@@ -68,7 +74,13 @@ describe('buildHeader', () => {
       const h = buildHeader({ path: 'usr/bin/x', type: 'file', mode: 0o755, size, mtime: 1_700_000_000 });
       expect(h.length).toBe(512);
       expect(h[124]! & 0x80).toBe(size >= 8 * 2 ** 30 ? 0x80 : 0);
-      expect(parseHeader(h)).toMatchObject({ name: 'usr/bin/x', typeflag: '0', mode: 0o755, size, mtime: 1_700_000_000 });
+      expect(parseHeader(h)).toMatchObject({
+        name: 'usr/bin/x',
+        typeflag: '0',
+        mode: 0o755,
+        size,
+        mtime: 1_700_000_000,
+      });
       expect(checksumMatches(h)).toBe(true);
     }
   });
@@ -97,7 +109,12 @@ describe('buildHeader', () => {
       const e = await entryOf(h);
       expect(e.pax.map((r) => r.key)).toEqual([...keys, 'SCHILY.xattr.user.b']);
       expect(e.xattrs.get('user.b')).toEqual(extra.value);
-      expect(e).toMatchObject({ path: fields.path, uid: fields.uid ?? 0, gid: fields.gid ?? 0, mtime: fields.mtime ?? 0 });
+      expect(e).toMatchObject({
+        path: fields.path,
+        uid: fields.uid ?? 0,
+        gid: fields.gid ?? 0,
+        mtime: fields.mtime ?? 0,
+      });
       expect(e.linkname).toBe(fields.linkname ?? '');
     }
   });
@@ -133,7 +150,13 @@ describe('buildHeader', () => {
     if (hasSetfattr) {
       const dir = fs.mkdtempSync(path.join(tmp, 'x-'));
       tar(['--xattrs', '--xattrs-include=*', '-xf', p, '-C', dir]);
-      const hex = execFileSync('getfattr', ['--absolute-names', '--only-values', '-n', 'user.bin', path.join(dir, 'd/caps')]);
+      const hex = execFileSync('getfattr', [
+        '--absolute-names',
+        '--only-values',
+        '-n',
+        'user.bin',
+        path.join(dir, 'd/caps'),
+      ]);
       expect(hex).toEqual(Buffer.from([0x80, 0x00, 0x0a, 0x3d, 0xff]));
       expect(fs.readlinkSync(path.join(dir, 'd/sym'))).toBe(`/${'s'.repeat(150)}`);
       expect(fs.statSync(path.join(dir, 'd/hard')).ino).toBe(fs.statSync(path.join(dir, `d/${'r'.repeat(120)}`)).ino);
@@ -228,7 +251,10 @@ describe('rewriteHeader', () => {
       tar([`--format=${fmt}`, ...extra, '-cf', orig, '.'], src);
       const got = await collectTar(fs.readFileSync(orig));
       const out = writeTar(`renamed-${fmt}-${extra.join('')}.tar`, [
-        { header: buildHeader({ path: `renamed-${'y'.repeat(120)}`, type: 'dir', mode: 0o755 }), data: Buffer.alloc(0) },
+        {
+          header: buildHeader({ path: `renamed-${'y'.repeat(120)}`, type: 'dir', mode: 0o755 }),
+          data: Buffer.alloc(0),
+        },
         ...got.map(({ entry, data }: { entry: TarEntry; data: Buffer }) => ({
           header: rewriteHeader(entry, { path: rename(entry.path) }),
           data,
@@ -238,7 +264,8 @@ describe('rewriteHeader', () => {
       const after = gnuView(out).tree;
       const want = new Map([...before].map(([k, v]) => [rename(k), v]));
       expect(after).toEqual(want);
-      if (hasSetfattr && (extra as readonly string[]).includes('--xattrs')) expect(after.get(rename('caps'))).toMatch(/user\.x=0x80000aff$/);
+      if (hasSetfattr && (extra as readonly string[]).includes('--xattrs'))
+        expect(after.get(rename('caps'))).toMatch(/user\.x=0x80000aff$/);
       const reread = await collectTar(fs.readFileSync(out));
       for (const { entry } of reread.slice(1)) {
         const o = got.find((g) => rename(g.entry.path) === entry.path)!.entry;

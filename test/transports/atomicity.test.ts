@@ -12,7 +12,11 @@ const formats = [
   { transport: 'oci-archive', file: 'out.oci.tar' },
 ] as const;
 
-function write(text: string, image: OutputImage, extra: { force?: boolean; beforeCommit?: (r: ImageReference) => Promise<void>; tmpDir?: string } = {}) {
+function write(
+  text: string,
+  image: OutputImage,
+  extra: { force?: boolean; beforeCommit?: (r: ImageReference) => Promise<void>; tmpDir?: string } = {},
+) {
   const ref = parseReference(text, 'dest');
   return sinkFor(ref).write(ref, image, { compression: 'gzip', force: extra.force ?? false, ...extra });
 }
@@ -36,7 +40,9 @@ describe.each(formats)('$transport sink atomicity', ({ transport, file }) => {
       await opened.close();
       throw new Error('verify said no');
     };
-    await expect(write(`${transport}:${path.join(dir, file)}:app:1`, tinyImage(), { beforeCommit })).rejects.toThrow('verify said no');
+    await expect(write(`${transport}:${path.join(dir, file)}:app:1`, tinyImage(), { beforeCommit })).rejects.toThrow(
+      'verify said no',
+    );
     expect(seen.length).toBe(1);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
@@ -52,28 +58,35 @@ describe.each(formats)('$transport sink atomicity', ({ transport, file }) => {
 });
 
 describe('archive sinks with --force', () => {
-  it.each(['docker-archive', 'oci-archive'])('%s replaces a file only once the new one is complete', async (transport) => {
-    const dir = tempDir();
-    const dest = path.join(dir, 'out.tar');
-    fs.writeFileSync(dest, 'old');
-    await expect(write(`${transport}:${dest}`, broken(), { force: true })).rejects.toThrow(/boom/);
-    expect(fs.readFileSync(dest, 'utf8')).toBe('old');
-    await write(`${transport}:${dest}`, tinyImage(), { force: true });
-    expect((await openSource(parseReference(dest, 'source'))).image.tags).toEqual(['example.com/tiny:1.0']);
-    expect(fs.readdirSync(dir)).toEqual(['out.tar']);
-  });
+  it.each(['docker-archive', 'oci-archive'])(
+    '%s replaces a file only once the new one is complete',
+    async (transport) => {
+      const dir = tempDir();
+      const dest = path.join(dir, 'out.tar');
+      fs.writeFileSync(dest, 'old');
+      await expect(write(`${transport}:${dest}`, broken(), { force: true })).rejects.toThrow(/boom/);
+      expect(fs.readFileSync(dest, 'utf8')).toBe('old');
+      await write(`${transport}:${dest}`, tinyImage(), { force: true });
+      expect((await openSource(parseReference(dest, 'source'))).image.tags).toEqual(['example.com/tiny:1.0']);
+      expect(fs.readdirSync(dir)).toEqual(['out.tar']);
+    },
+  );
 
   it('never replaces a directory with a file, even with force', async () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'out.tar'));
     fs.writeFileSync(path.join(dir, 'out.tar', 'keep'), 'x');
-    await expect(write(`docker-archive:${path.join(dir, 'out.tar')}`, tinyImage(), { force: true })).rejects.toMatchObject({ code: 'DEST_EXISTS' });
+    await expect(
+      write(`docker-archive:${path.join(dir, 'out.tar')}`, tinyImage(), { force: true }),
+    ).rejects.toMatchObject({ code: 'DEST_EXISTS' });
     expect(fs.readdirSync(path.join(dir, 'out.tar'))).toEqual(['keep']);
   });
 
   it('fails with NOT_FOUND when the destination directory does not exist', async () => {
     const dir = tempDir();
-    await expect(write(`docker-archive:${path.join(dir, 'no', 'out.tar')}`, tinyImage())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(write(`docker-archive:${path.join(dir, 'no', 'out.tar')}`, tinyImage())).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
   });
 });
 
@@ -108,7 +121,10 @@ describe('oci sink into an existing layout', () => {
     const layout = path.join(dir, 'layout');
     await write(`oci:${layout}:one`, tinyImage());
     await write(`oci:${layout}:two`, tinyImage(['b:1'], Buffer.alloc(1024)));
-    const names = () => JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests.map((m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name']);
+    const names = () =>
+      JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8')).manifests.map(
+        (m: { annotations: Record<string, string> }) => m.annotations['org.opencontainers.image.ref.name'],
+      );
     expect(names()).toEqual(['one', 'two']);
     const before = fs.readFileSync(path.join(layout, 'index.json'));
     await expect(write(`oci:${layout}:one`, tinyImage())).rejects.toMatchObject({ code: 'DEST_EXISTS' });
@@ -132,7 +148,9 @@ describe('oci sink into an existing layout', () => {
     const refuse = async () => {
       throw new Error('no');
     };
-    await expect(write(`oci:${layout}:two`, tinyImage(['z:1'], Buffer.alloc(2048)), { beforeCommit: refuse })).rejects.toThrow('no');
+    await expect(
+      write(`oci:${layout}:two`, tinyImage(['z:1'], Buffer.alloc(2048)), { beforeCommit: refuse }),
+    ).rejects.toThrow('no');
     expect(fs.readFileSync(path.join(layout, 'index.json')).equals(index)).toBe(true);
     expect(blobs()).toEqual(blobsBefore);
     expect(fs.readdirSync(layout).sort()).toEqual(['blobs', 'index.json', 'oci-layout']);
@@ -142,7 +160,9 @@ describe('oci sink into an existing layout', () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'stuff'));
     fs.writeFileSync(path.join(dir, 'stuff', 'mine'), 'x');
-    await expect(write(`oci:${path.join(dir, 'stuff')}`, tinyImage(), { force: true })).rejects.toMatchObject({ code: 'DEST_EXISTS' });
+    await expect(write(`oci:${path.join(dir, 'stuff')}`, tinyImage(), { force: true })).rejects.toMatchObject({
+      code: 'DEST_EXISTS',
+    });
     expect(fs.readdirSync(path.join(dir, 'stuff'))).toEqual(['mine']);
     fs.mkdirSync(path.join(dir, 'empty'));
     await write(`oci:${path.join(dir, 'empty')}`, tinyImage());

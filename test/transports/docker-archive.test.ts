@@ -70,16 +70,24 @@ describe('docker-archive source: errors', () => {
 
   it('BAD_MANIFEST when layers and diff_ids disagree', async () => {
     const broken = { ...files, 'manifest.json': JSON.stringify([{ ...manifest[1], Layers: [manifest[1].Layers[0]] }]) };
-    await expect(open(archive(broken))).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: expect.stringMatching(/1 layers but its config lists 2 diff_ids/) });
+    await expect(open(archive(broken))).rejects.toMatchObject({
+      code: 'BAD_MANIFEST',
+      message: expect.stringMatching(/1 layers but its config lists 2 diff_ids/),
+    });
   });
 
   it('BAD_MANIFEST naming manifest.json when it is not JSON', async () => {
-    await expect(open(archive({ ...files, 'manifest.json': '[{' }))).rejects.toMatchObject({ code: 'BAD_MANIFEST', message: expect.stringMatching(/manifest.json: invalid JSON/) });
+    await expect(open(archive({ ...files, 'manifest.json': '[{' }))).rejects.toMatchObject({
+      code: 'BAD_MANIFEST',
+      message: expect.stringMatching(/manifest.json: invalid JSON/),
+    });
   });
 
   it('DIGEST_MISMATCH when a config does not hash to the ID in its name', async () => {
     const name = manifest[0].Config as string;
-    await expect(open(archive({ ...files, [name]: flipped(files[name]!, 3) }), ':@0')).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(open(archive({ ...files, [name]: flipped(files[name]!, 3) }), ':@0')).rejects.toMatchObject({
+      code: 'DIGEST_MISMATCH',
+    });
   });
 
   it('is not fooled by a gzip file or a filesystem tar', async () => {
@@ -115,6 +123,8 @@ describe('docker-archive source: Docker >= 25 and the containerd store', () => {
     expect(image.layers).toHaveLength(1);
     const err = open(file, '', { os: 'linux', architecture: 's390x' });
     await expect(err).rejects.toMatchObject({ code: 'PLATFORM_NOT_FOUND' });
-    await expect(open(file, '', { os: 'linux', architecture: 's390x' })).rejects.toThrow(/it has: linux\/amd64; listed without their blobs: linux\/arm64/);
+    await expect(open(file, '', { os: 'linux', architecture: 's390x' })).rejects.toThrow(
+      /it has: linux\/amd64; listed without their blobs: linux\/arm64/,
+    );
   });
 });

@@ -64,7 +64,11 @@ describe.skipIf(!dockerRules)('docker save (docker-rules.tar)', () => {
     const image = await open(`docker-archive:${dockerRules}`);
     const dest = parseReference(`${transport}:${path.join(tempDir(), 'copy')}:copy:1`, 'dest');
     const layers = image.layers.map((layer) => ({ kind: 'copy' as const, layer }));
-    const result = await sinkFor(dest).write(dest, { config: image.config, layers, tags: [] }, { compression: 'gzip', force: false });
+    const result = await sinkFor(dest).write(
+      dest,
+      { config: image.config, layers, tags: [] },
+      { compression: 'gzip', force: false },
+    );
     expect(result.layers.map((l) => l.diffId)).toEqual(image.config.rootfs.diff_ids);
     const again = await open(`${transport}:${dest.path}`);
     expect(JSON.stringify(again.config)).toBe(JSON.stringify(image.config));
@@ -114,14 +118,19 @@ const ociDirs = [
 ] as const;
 describe.each(ociDirs)('skopeo OCI layout (%s)', (name, compression) => {
   const dir = fixture(name);
-  it.skipIf(!dir || (compression === 'zstd' && !haveTool('zstd')))('opens by ref name and verifies every blob', async () => {
-    const image = await open(`oci:${dir}:rules`);
-    expect(image.tags).toEqual(['rules']);
-    checkRulesConfig(image, 'oci');
-    expect(image.layers.every((l) => l.mediaType === `application/vnd.oci.image.layer.v1.tar+${compression}`)).toBe(true);
-    await checkLayers(image);
-    expect((await open(`oci:${dir}`)).config).toEqual(image.config);
-  });
+  it.skipIf(!dir || (compression === 'zstd' && !haveTool('zstd')))(
+    'opens by ref name and verifies every blob',
+    async () => {
+      const image = await open(`oci:${dir}:rules`);
+      expect(image.tags).toEqual(['rules']);
+      checkRulesConfig(image, 'oci');
+      expect(image.layers.every((l) => l.mediaType === `application/vnd.oci.image.layer.v1.tar+${compression}`)).toBe(
+        true,
+      );
+      await checkLayers(image);
+      expect((await open(`oci:${dir}`)).config).toEqual(image.config);
+    },
+  );
 });
 
 const ociArchive = fixture('rules.oci.tar');

@@ -13,7 +13,9 @@ export type Files = Record<string, Buffer | string>;
 
 export function toTar(files: Files): Buffer {
   const specs: EntrySpec[] = Object.entries(files).map(([name, content]) =>
-    typeof content === 'string' && content.startsWith('->') ? { path: name, type: 'symlink', linkname: content.slice(2) } : { path: name, content },
+    typeof content === 'string' && content.startsWith('->')
+      ? { path: name, type: 'symlink', linkname: content.slice(2) }
+      : { path: name, content },
   );
   return buildTar(specs);
 }
@@ -47,7 +49,11 @@ export function classicMultiArchive(): { files: Files; configs: Buffer[]; base: 
     [`${hex(sha256(c2))}.json`]: c2,
     'manifest.json': json([
       { Config: `${hex(sha256(c1))}.json`, RepoTags: ['busybox:latest'], Layers: [`${'1'.repeat(64)}/layer.tar`] },
-      { Config: `${hex(sha256(c2))}.json`, RepoTags: ['localhost/app:dev'], Layers: [`${'2'.repeat(64)}/layer.tar`, `${'3'.repeat(64)}/layer.tar`] },
+      {
+        Config: `${hex(sha256(c2))}.json`,
+        RepoTags: ['localhost/app:dev'],
+        Layers: [`${'2'.repeat(64)}/layer.tar`, `${'3'.repeat(64)}/layer.tar`],
+      },
     ]),
     repositories: json({ busybox: { latest: '1'.repeat(64) } }),
   };
@@ -65,7 +71,12 @@ export function ociImageBlobs(files: Files, layer: Buffer, extraConfig: Record<s
     layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(gz), size: gz.length }],
   });
   for (const b of [gz, config, manifest]) files[`blobs/sha256/${hex(sha256(b))}`] = b;
-  return { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length, layerDigest: sha256(gz) };
+  return {
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    digest: sha256(manifest),
+    size: manifest.length,
+    layerDigest: sha256(gz),
+  };
 }
 
 /**
@@ -82,8 +93,19 @@ export function containerdStoreArchive(withManifestJson: boolean): Files {
     mediaType: 'application/vnd.oci.image.index.v1+json',
     manifests: [
       { ...amdDesc, platform: { architecture: 'amd64', os: 'linux' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'9'.repeat(64)}`, size: 100, platform: { architecture: 'arm64', os: 'linux', variant: 'v8' } },
-      { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: `sha256:${'8'.repeat(64)}`, size: 100, platform: { architecture: 'unknown', os: 'unknown' }, annotations: { 'vnd.docker.reference.type': 'attestation-manifest' } },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'9'.repeat(64)}`,
+        size: 100,
+        platform: { architecture: 'arm64', os: 'linux', variant: 'v8' },
+      },
+      {
+        mediaType: 'application/vnd.oci.image.manifest.v1+json',
+        digest: `sha256:${'8'.repeat(64)}`,
+        size: 100,
+        platform: { architecture: 'unknown', os: 'unknown' },
+        annotations: { 'vnd.docker.reference.type': 'attestation-manifest' },
+      },
     ],
   });
   files[`blobs/sha256/${hex(sha256(nested))}`] = nested;
@@ -95,13 +117,22 @@ export function containerdStoreArchive(withManifestJson: boolean): Files {
         mediaType: 'application/vnd.oci.image.index.v1+json',
         digest: sha256(nested),
         size: nested.length,
-        annotations: { 'io.containerd.image.name': 'docker.io/library/busybox:latest', 'org.opencontainers.image.ref.name': 'latest' },
+        annotations: {
+          'io.containerd.image.name': 'docker.io/library/busybox:latest',
+          'org.opencontainers.image.ref.name': 'latest',
+        },
       },
     ],
   });
   if (withManifestJson) {
     const manifest = JSON.parse(files[`blobs/sha256/${hex(amd.digest)}`]!.toString());
-    files['manifest.json'] = json([{ Config: `blobs/sha256/${hex(manifest.config.digest)}`, RepoTags: ['busybox:latest'], Layers: [`blobs/sha256/${hex(layerDigest)}`] }]);
+    files['manifest.json'] = json([
+      {
+        Config: `blobs/sha256/${hex(manifest.config.digest)}`,
+        RepoTags: ['busybox:latest'],
+        Layers: [`blobs/sha256/${hex(layerDigest)}`],
+      },
+    ]);
   }
   return files;
 }

@@ -16,7 +16,9 @@ export const sha256 = (data: Buffer | string) => `sha256:${crypto.createHash('sh
 
 /** A small layer tar. */
 export function layerTar(files: Record<string, string> = { 'etc/': '', 'etc/hello': 'hello\n' }): Buffer {
-  const specs: EntrySpec[] = Object.entries(files).map(([p, content]) => (p.endsWith('/') ? { path: p } : { path: p, content }));
+  const specs: EntrySpec[] = Object.entries(files).map(([p, content]) =>
+    p.endsWith('/') ? { path: p } : { path: p, content },
+  );
   return buildTar(specs);
 }
 

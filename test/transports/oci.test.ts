@@ -31,15 +31,24 @@ describe('oci source', () => {
     expect((await openOci(dir, ':quay.io/x/b:2')).image.tags).toEqual(['quay.io/x/b:2']);
     expect((await openOci(dir, `:${b.digest.slice(0, 20)}`)).image.config.created).toBe('B');
     expect((await openOci(dir, ':@1')).image.config.created).toBe('B');
-    await expect(openOci(dir)).rejects.toMatchObject({ code: 'AMBIGUOUS_REF', message: expect.stringMatching(/@0 v1 .*@1 quay.io\/x\/b:2/) });
-    await expect(openOci(dir, ':v2')).rejects.toMatchObject({ code: 'REF_NOT_FOUND', message: expect.stringMatching(/no image "v2"; it has: @0 v1/) });
+    await expect(openOci(dir)).rejects.toMatchObject({
+      code: 'AMBIGUOUS_REF',
+      message: expect.stringMatching(/@0 v1 .*@1 quay.io\/x\/b:2/),
+    });
+    await expect(openOci(dir, ':v2')).rejects.toMatchObject({
+      code: 'REF_NOT_FOUND',
+      message: expect.stringMatching(/no image "v2"; it has: @0 v1/),
+    });
   });
 
   it('NOT_FOUND names the digest of a missing layer blob', async () => {
     const { files, a } = twoImageLayout();
     const dir = toDir(tempDir(), files);
     fs.rmSync(path.join(dir, blob(a.layerDigest)));
-    await expect(openOci(dir, ':v1')).rejects.toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining(a.layerDigest) });
+    await expect(openOci(dir, ':v1')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringContaining(a.layerDigest),
+    });
   });
 
   it('DIGEST_MISMATCH / SIZE_MISMATCH when a layer blob is damaged, as it streams', async () => {
@@ -70,10 +79,21 @@ describe('oci source', () => {
   it('UNKNOWN_MEDIA_TYPE for an artifact whose config is not an image config', async () => {
     const files: Files = { 'oci-layout': json({ imageLayoutVersion: '1.0.0' }) };
     const config = Buffer.from('{}');
-    const manifest = Buffer.from(json({ schemaVersion: 2, config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: sha256(config), size: 2 }, layers: [] }));
+    const manifest = Buffer.from(
+      json({
+        schemaVersion: 2,
+        config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: sha256(config), size: 2 },
+        layers: [],
+      }),
+    );
     files[blob(sha256(config))] = config;
     files[blob(sha256(manifest))] = manifest;
-    files['index.json'] = json({ schemaVersion: 2, manifests: [{ mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length }] });
+    files['index.json'] = json({
+      schemaVersion: 2,
+      manifests: [
+        { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: sha256(manifest), size: manifest.length },
+      ],
+    });
     await expect(openOci(toDir(tempDir(), files))).rejects.toMatchObject({ code: 'UNKNOWN_MEDIA_TYPE' });
   });
 
@@ -89,18 +109,29 @@ describe('oci source', () => {
       ],
     });
     const dir = toDir(tempDir(), files);
-    const pick = (architecture: string) => openSource(parseReference(`oci:${dir}`, 'source'), { platform: { os: 'linux', architecture } });
+    const pick = (architecture: string) =>
+      openSource(parseReference(`oci:${dir}`, 'source'), { platform: { os: 'linux', architecture } });
     expect((await pick('arm64')).image.config.architecture).toBe('arm64');
     expect((await pick('amd64')).image.config.architecture).toBe('amd64');
-    files['index.json'] = json({ schemaVersion: 2, manifests: [{ ...amd, annotations: { [REF]: 'a' } }, { ...amd, annotations: { [REF]: 'b' } }] });
+    files['index.json'] = json({
+      schemaVersion: 2,
+      manifests: [
+        { ...amd, annotations: { [REF]: 'a' } },
+        { ...amd, annotations: { [REF]: 'b' } },
+      ],
+    });
     expect((await openOci(toDir(tempDir(), files))).image.tags).toEqual(['a']);
   });
 
   it('walks a nested index and selects by platform', async () => {
     const dir = toDir(tempDir(), containerdStoreArchive(false));
-    const opened = await openSource(parseReference(`oci:${dir}:busybox`, 'source'), { platform: { os: 'linux', architecture: 'amd64' } });
+    const opened = await openSource(parseReference(`oci:${dir}:busybox`, 'source'), {
+      platform: { os: 'linux', architecture: 'amd64' },
+    });
     expect(opened.image.config.architecture).toBe('amd64');
-    await expect(openSource(parseReference(`oci:${dir}:latest`, 'source'), { platform: { os: 'linux', architecture: 'arm64' } })).rejects.toMatchObject({
+    await expect(
+      openSource(parseReference(`oci:${dir}:latest`, 'source'), { platform: { os: 'linux', architecture: 'arm64' } }),
+    ).rejects.toMatchObject({
       code: 'PLATFORM_NOT_FOUND',
     });
   });
@@ -119,7 +150,11 @@ describe('oci-archive source', () => {
 describe('registry: auto-detection and stdin', () => {
   it('detects each format from a bare path', async () => {
     const dir = tempDir();
-    for (const [t, name] of [['docker-archive', 'd.tar'], ['oci-archive', 'o.tar'], ['oci', 'layout']] as const) {
+    for (const [t, name] of [
+      ['docker-archive', 'd.tar'],
+      ['oci-archive', 'o.tar'],
+      ['oci', 'layout'],
+    ] as const) {
       const dest = parseReference(`${t}:${path.join(dir, name)}`, 'dest');
       await sinkFor(dest).write(dest, tinyImage(), { compression: 'none', force: false });
       const opened = await openSource(parseReference(path.join(dir, name), 'source'));
@@ -130,8 +165,13 @@ describe('registry: auto-detection and stdin', () => {
   it('says what a path is when it is no image', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'x.tar.gz'), zlib.gzipSync(Buffer.alloc(1024)));
-    await expect(openSource(parseReference(path.join(dir, 'x.tar.gz'), 'source'))).rejects.toMatchObject({ code: 'NOT_A_TAR', message: expect.stringMatching(/gzip-compressed/) });
-    await expect(openSource(parseReference(path.join(dir, 'none'), 'source'))).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(openSource(parseReference(path.join(dir, 'x.tar.gz'), 'source'))).rejects.toMatchObject({
+      code: 'NOT_A_TAR',
+      message: expect.stringMatching(/gzip-compressed/),
+    });
+    await expect(openSource(parseReference(path.join(dir, 'none'), 'source'))).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
     await expect(openSource(parseReference(dir, 'source'))).rejects.toThrow(/not an OCI layout/);
   });
 
@@ -151,7 +191,9 @@ describe('registry: auto-detection and stdin', () => {
 
   it('removes the spool when what came on stdin is no image', async () => {
     const spool = tempDir();
-    await expect(openSource(parseReference('-', 'source'), { tmpDir: spool }, Readable.from([Buffer.from('hello')]))).rejects.toBeTruthy();
+    await expect(
+      openSource(parseReference('-', 'source'), { tmpDir: spool }, Readable.from([Buffer.from('hello')])),
+    ).rejects.toBeTruthy();
     expect(fs.readdirSync(spool)).toEqual([]);
   });
 });

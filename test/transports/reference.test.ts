@@ -14,9 +14,17 @@ function codeOf(fn: () => unknown): string | undefined {
 describe('parseReference', () => {
   const ok: [string, 'source' | 'dest', object][] = [
     ['docker-archive:/x/img.tar', 'source', { transport: 'docker-archive', path: '/x/img.tar' }],
-    ['docker-archive:img.tar:busybox:latest', 'source', { transport: 'docker-archive', path: 'img.tar', ref: 'busybox:latest' }],
+    [
+      'docker-archive:img.tar:busybox:latest',
+      'source',
+      { transport: 'docker-archive', path: 'img.tar', ref: 'busybox:latest' },
+    ],
     ['docker-archive:img.tar:@1', 'source', { transport: 'docker-archive', path: 'img.tar', ref: '@1' }],
-    ['docker-archive:img.tar:sha256:abcdef', 'source', { transport: 'docker-archive', path: 'img.tar', ref: 'sha256:abcdef' }],
+    [
+      'docker-archive:img.tar:sha256:abcdef',
+      'source',
+      { transport: 'docker-archive', path: 'img.tar', ref: 'sha256:abcdef' },
+    ],
     ['docker-archive:out.tar:myapp', 'dest', { transport: 'docker-archive', path: 'out.tar', ref: 'myapp' }],
     ['docker-archive:-', 'dest', { transport: 'docker-archive', path: '-' }],
     ['oci:/srv/layout:v1.2', 'source', { transport: 'oci', path: '/srv/layout', ref: 'v1.2' }],
@@ -52,7 +60,11 @@ describe('parseReference', () => {
 
   const unsupported: [string, 'source' | 'dest', RegExp][] = [
     ['docker://busybox:latest', 'source', /"docker:".*source.*skopeo copy docker:\/\/REF docker-archive:/],
-    ['docker://registry.example/x:1', 'dest', /"docker:".*destination.*skopeo copy docker-archive:flat.tar docker:\/\/REF/],
+    [
+      'docker://registry.example/x:1',
+      'dest',
+      /"docker:".*destination.*skopeo copy docker-archive:flat.tar docker:\/\/REF/,
+    ],
     ['docker-daemon:busybox:latest', 'source', /"docker-daemon:".*docker save REF -o image.tar/],
     ['docker-daemon:flat:latest', 'dest', /"docker-daemon:".*docker load/],
     ['containers-storage:localhost/x', 'source', /"containers-storage:".*podman save --format docker-archive/],

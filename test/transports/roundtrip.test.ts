@@ -4,7 +4,17 @@ import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Compression, OutputImage } from '../../src/image/types.js';
 import { openSource, parseReference, sinkFor } from '../../src/transports/index.js';
-import { decompress, haveTool, layerTar, newLayer, readAll, sampleConfig, sha256, tempDir, tinyImage } from './helpers.js';
+import {
+  decompress,
+  haveTool,
+  layerTar,
+  newLayer,
+  readAll,
+  sampleConfig,
+  sha256,
+  tempDir,
+  tinyImage,
+} from './helpers.js';
 
 const formats = [
   { transport: 'docker-archive', file: 'out.tar' },
@@ -24,7 +34,12 @@ async function writeThenOpen(transport: string, file: string, image: OutputImage
 describe.each(formats)('$transport sink → source', ({ transport, file }) => {
   it.each(compressions)('round-trips a one-layer image with %s layers', async (compression) => {
     const tar = layerTar();
-    const { result, opened } = await writeThenOpen(transport, file, tinyImage(['example.com/tiny:1.0'], tar), compression);
+    const { result, opened } = await writeThenOpen(
+      transport,
+      file,
+      tinyImage(['example.com/tiny:1.0'], tar),
+      compression,
+    );
     try {
       const { image } = opened;
       expect(image.layers).toHaveLength(1);
@@ -34,7 +49,9 @@ describe.each(formats)('$transport sink → source', ({ transport, file }) => {
       expect(layer.diffId).toBe(sha256(tar));
       expect(result.layers[0]).toMatchObject({ digest: sha256(stored), diffId: sha256(tar), size: stored.length });
       if (layer.digest) expect(layer.digest).toBe(sha256(stored));
-      expect(result.layers[0]!.mediaType).toBe(`application/vnd.oci.image.layer.v1.tar${compression === 'none' ? '' : `+${compression}`}`);
+      expect(result.layers[0]!.mediaType).toBe(
+        `application/vnd.oci.image.layer.v1.tar${compression === 'none' ? '' : `+${compression}`}`,
+      );
       // The config survives field for field, key order included; only diff_ids are filled in.
       const want = { ...sampleConfig(), rootfs: { type: 'layers', diff_ids: [sha256(tar)] } };
       expect(JSON.stringify(image.config)).toBe(JSON.stringify(want));
@@ -57,11 +74,19 @@ describe.each(formats)('$transport sink → source', ({ transport, file }) => {
     const kept = first.opened.image.layers[0]!;
     const keptBytes = await readAll(await kept.open());
     const top = layerTar({ 'srv/': '', 'srv/app': 'app\n' });
-    const image: OutputImage = { config: sampleConfig(), layers: [{ kind: 'copy', layer: kept }, newLayer(top)], tags: ['t:2'] };
+    const image: OutputImage = {
+      config: sampleConfig(),
+      layers: [{ kind: 'copy', layer: kept }, newLayer(top)],
+      tags: ['t:2'],
+    };
     const second = await writeThenOpen(transport, file, image, 'none');
     const [l0, l1] = second.opened.image.layers;
     expect((await readAll(await l0!.open())).equals(keptBytes)).toBe(true);
-    expect(second.result.layers[0]).toMatchObject({ digest: sha256(keptBytes), diffId: sha256(base), mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip' });
+    expect(second.result.layers[0]).toMatchObject({
+      digest: sha256(keptBytes),
+      diffId: sha256(base),
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    });
     expect(second.opened.image.config.rootfs.diff_ids).toEqual([sha256(base), sha256(top)]);
     expect((await readAll(await l1!.open())).equals(top)).toBe(true);
   });
@@ -70,9 +95,13 @@ describe.each(formats)('$transport sink → source', ({ transport, file }) => {
 describe('large layers', () => {
   it.each(formats)('$transport streams a multi-megabyte layer in many small chunks', async ({ transport, file }) => {
     const big = Buffer.alloc(12 << 20);
-    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE(i * 2654435761 >>> 0, i);
+    for (let i = 0; i < big.length; i += 4096) big.writeUInt32LE((i * 2654435761) >>> 0, i);
     const chunks = Array.from({ length: big.length / 512 }, (_, i) => big.subarray(i * 512, (i + 1) * 512));
-    const image: OutputImage = { config: sampleConfig(), layers: [{ kind: 'new', open: async () => Readable.from(chunks) }], tags: ['big:1'] };
+    const image: OutputImage = {
+      config: sampleConfig(),
+      layers: [{ kind: 'new', open: async () => Readable.from(chunks) }],
+      tags: ['big:1'],
+    };
     const { result, opened } = await writeThenOpen(transport, file, image, 'gzip');
     expect(result.layers[0]!.diffId).toBe(sha256(big));
     expect(decompress(await readAll(await opened.image.layers[0]!.open())).equals(big)).toBe(true);
@@ -84,21 +113,38 @@ describe('written manifests', () => {
     const { dir, result } = await writeThenOpen('docker-archive', 'out.tar', tinyImage(['example.com/tiny']), 'none');
     const { tarFileTree } = await import('../../src/formats/file-tree.js');
     const tree = await tarFileTree(path.join(dir, 'out.tar'));
-    const manifest = (await tree.readJSON('manifest.json')) as { Config: string; RepoTags: string[]; Layers: string[] }[];
+    const manifest = (await tree.readJSON('manifest.json')) as {
+      Config: string;
+      RepoTags: string[];
+      Layers: string[];
+    }[];
     const hex = (d: string) => d.slice(7);
-    expect(manifest).toEqual([{ Config: `${hex(result.configDigest)}.json`, RepoTags: ['example.com/tiny:latest'], Layers: [`${hex(result.layers[0]!.digest)}.tar`] }]);
+    expect(manifest).toEqual([
+      {
+        Config: `${hex(result.configDigest)}.json`,
+        RepoTags: ['example.com/tiny:latest'],
+        Layers: [`${hex(result.layers[0]!.digest)}.tar`],
+      },
+    ]);
     expect(tree.has(manifest[0]!.Config)).toBe(true);
   });
 
   it('docker-archive: RepoTags keep full names and drop bare OCI tags', async () => {
-    const { opened } = await writeThenOpen('docker-archive', 'out.tar', tinyImage(['latest', 'busybox:1.36', 'quay.io/a/b']), 'none');
+    const { opened } = await writeThenOpen(
+      'docker-archive',
+      'out.tar',
+      tinyImage(['latest', 'busybox:1.36', 'quay.io/a/b']),
+      'none',
+    );
     expect(opened.image.tags).toEqual(['busybox:1.36', 'quay.io/a/b:latest']);
   });
 
   it('oci: valid index.json, manifest and oci-layout', async () => {
     const { dir, result } = await writeThenOpen('oci', 'layout', tinyImage(['example.com/tiny:1.0']), 'gzip');
     const layout = path.join(dir, 'layout');
-    expect(JSON.parse(fs.readFileSync(path.join(layout, 'oci-layout'), 'utf8'))).toEqual({ imageLayoutVersion: '1.0.0' });
+    expect(JSON.parse(fs.readFileSync(path.join(layout, 'oci-layout'), 'utf8'))).toEqual({
+      imageLayoutVersion: '1.0.0',
+    });
     const index = JSON.parse(fs.readFileSync(path.join(layout, 'index.json'), 'utf8'));
     expect(index.manifests).toHaveLength(1);
     expect(index.manifests[0]).toMatchObject({
@@ -111,8 +157,18 @@ describe('written manifests', () => {
     const manifestBytes = blob(result.manifestDigest);
     expect(sha256(manifestBytes)).toBe(result.manifestDigest);
     const manifest = JSON.parse(manifestBytes.toString());
-    expect(manifest.config).toEqual({ mediaType: 'application/vnd.oci.image.config.v1+json', digest: result.configDigest, size: blob(result.configDigest).length });
-    expect(manifest.layers[0]).toEqual({ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: result.layers[0]!.digest, size: result.layers[0]!.size });
-    expect(fs.readdirSync(path.join(layout, 'blobs', 'sha256')).sort()).toEqual([result.manifestDigest, result.configDigest, result.layers[0]!.digest].map((d) => d.slice(7)).sort());
+    expect(manifest.config).toEqual({
+      mediaType: 'application/vnd.oci.image.config.v1+json',
+      digest: result.configDigest,
+      size: blob(result.configDigest).length,
+    });
+    expect(manifest.layers[0]).toEqual({
+      mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+      digest: result.layers[0]!.digest,
+      size: result.layers[0]!.size,
+    });
+    expect(fs.readdirSync(path.join(layout, 'blobs', 'sha256')).sort()).toEqual(
+      [result.manifestDigest, result.configDigest, result.layers[0]!.digest].map((d) => d.slice(7)).sort(),
+    );
   });
 });

@@ -22,13 +22,37 @@ export function formatInspectReport(r: InspectResult, options: InspectReportOpti
   return [head, '', ...layerTable(r, paint), '', ...costLines(r, paint), ...shadowedLines(r, paint), ''].join('\n');
 }
 
-const HEADERS = ['#', 'layer', 'created by', 'stored', 'tar', 'added', 'changed', 'deleted', 'wasted', 'merged', 'vfs copy'];
+const HEADERS = [
+  '#',
+  'layer',
+  'created by',
+  'stored',
+  'tar',
+  'added',
+  'changed',
+  'deleted',
+  'wasted',
+  'merged',
+  'vfs copy',
+];
 const LEFT = new Set([1, 2]); // text columns; the rest are numbers, right-aligned
 
 function layerTable(r: InspectResult, paint: Paint): string[] {
   const rows = r.layers.map((l) => layerRow(l));
   const t = r.totals;
-  rows.push(['', 'total', '', sizeLabel(t.compressedBytes), sizeLabel(t.tarBytes), '', '', '', sizeLabel(t.wastedBytes), sizeLabel(t.mergedBytes), sizeLabel(r.vfs.imageBytes)]);
+  rows.push([
+    '',
+    'total',
+    '',
+    sizeLabel(t.compressedBytes),
+    sizeLabel(t.tarBytes),
+    '',
+    '',
+    '',
+    sizeLabel(t.wastedBytes),
+    sizeLabel(t.mergedBytes),
+    sizeLabel(r.vfs.imageBytes),
+  ]);
   const widths = HEADERS.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
   const line = (cells: string[], style?: (c: number, text: string) => string) =>
     cells
@@ -88,6 +112,15 @@ function shadowedLines(r: InspectResult, paint: Paint): string[] {
   const rows = r.shadowed.map((s) => [sizeLabel(s.bytes), String(s.addedIn), String(s.hiddenIn), s.how, s.path]);
   const heads = ['size', 'added in', 'hidden in', 'how', 'path'];
   const widths = heads.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]) => cells.map((cell, c) => (c >= 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ').trimEnd();
-  return ['', paint('bold', `largest shadowed files (${r.shadowed.length}):`), `  ${paint('bold', line(heads))}`, ...rows.map((row) => `  ${line(row)}`)];
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, c) => (c >= 3 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!)))
+      .join('  ')
+      .trimEnd();
+  return [
+    '',
+    paint('bold', `largest shadowed files (${r.shadowed.length}):`),
+    `  ${paint('bold', line(heads))}`,
+    ...rows.map((row) => `  ${line(row)}`),
+  ];
 }

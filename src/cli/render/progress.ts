@@ -5,7 +5,9 @@
 import type { FlattenProgress } from '../../index.js';
 import { humanBytes, humanSeconds } from './format.js';
 
-export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ((p: FlattenProgress) => void) & { done(): void } {
+export function progressPrinter(
+  stream: NodeJS.WriteStream = process.stderr,
+): ((p: FlattenProgress) => void) & { done(): void } {
   const started = Date.now();
   let last = 0;
   let shown = false;
@@ -16,8 +18,13 @@ export function progressPrinter(stream: NodeJS.WriteStream = process.stderr): ((
     shown = true;
     const secs = Math.max((now - started) / 1000, 0.001);
     const rate = humanBytes(p.tarBytesIn / secs);
-    const eta = p.fraction > 0.02 ? `  ${Math.round(p.fraction * 100)}%  ETA ${humanSeconds((secs * (1 - p.fraction)) / p.fraction)}` : '';
-    stream.write(`\r\x1b[K${p.layer}/${p.layers} layers  read ${humanBytes(p.tarBytesIn)}  wrote ${humanBytes(p.bytesOut)}  ${rate}/s${eta}`);
+    const eta =
+      p.fraction > 0.02
+        ? `  ${Math.round(p.fraction * 100)}%  ETA ${humanSeconds((secs * (1 - p.fraction)) / p.fraction)}`
+        : '';
+    stream.write(
+      `\r\x1b[K${p.layer}/${p.layers} layers  read ${humanBytes(p.tarBytesIn)}  wrote ${humanBytes(p.bytesOut)}  ${rate}/s${eta}`,
+    );
   };
   return Object.assign(print, {
     done: () => {

@@ -11,7 +11,15 @@ const H = 470;
 const PLOT = { left: 86, right: W - 24, top: 92, bottom: H - 112 };
 const FLAT_SLOT = 56; // width of each flattened bar's slot
 const GROUP_GAP = 44;
-const COLOR = { below: '#f3c98b', copy: '#d9822b', container: '#8c8c8c', flat: '#2e8b57', grid: '#e4e4e4', text: '#222', muted: '#666' };
+const COLOR = {
+  below: '#f3c98b',
+  copy: '#d9822b',
+  container: '#8c8c8c',
+  flat: '#2e8b57',
+  grid: '#e4e4e4',
+  text: '#222',
+  muted: '#666',
+};
 
 interface Bar {
   label: string;
@@ -40,7 +48,10 @@ export function vfsCostSvg(r: InspectResult): string {
     ...flat.map((b, i) => bar(b, flatX + i * FLAT_SLOT, FLAT_SLOT, y, true)),
     total(PLOT.left + (last + 0.5) * slotW, y(v.imagePlusContainerBytes), sizeLabel(v.imagePlusContainerBytes)),
     total(flatX + 1.5 * FLAT_SLOT, y(v.flatPlusContainerBytes), sizeLabel(v.flatPlusContainerBytes)),
-    groupLabel(PLOT.left + (layered.length / 2) * slotW, `as built: ${r.layers.length} layer${r.layers.length === 1 ? '' : 's'} + a container`),
+    groupLabel(
+      PLOT.left + (layered.length / 2) * slotW,
+      `as built: ${r.layers.length} layer${r.layers.length === 1 ? '' : 's'} + a container`,
+    ),
     groupLabel(flatX + FLAT_SLOT, 'flattened + a container'),
     ...legend(),
   ];
@@ -63,7 +74,13 @@ function barsOf(r: InspectResult): { layered: Bar[]; flat: Bar[] } {
   const layered: Bar[] = [];
   let stored = 0;
   for (const l of r.layers) {
-    layered.push({ label: String(l.index), below: stored, add: l.vfsBytes, addColor: COLOR.copy, belowColor: COLOR.below });
+    layered.push({
+      label: String(l.index),
+      below: stored,
+      add: l.vfsBytes,
+      addColor: COLOR.copy,
+      belowColor: COLOR.below,
+    });
     stored += l.vfsBytes;
   }
   const top = r.vfs.flatImageBytes;
@@ -79,16 +96,24 @@ function bar(b: Bar, x: number, slotW: number, y: (n: number) => number, labelle
   const w = Math.max(1, slotW * 0.72);
   const left = x + (slotW - w) / 2;
   const rect = (from: number, to: number, fill: string) =>
-    to > from ? `<rect x="${r1(left)}" y="${r1(y(to))}" width="${r1(w)}" height="${r1(Math.max(y(from) - y(to), 0.5))}" fill="${fill}"/>` : '';
-  const label = labelled ? `<text x="${r1(x + slotW / 2)}" y="${PLOT.bottom + 16}" text-anchor="middle" font-size="11">${b.label}</text>` : '';
+    to > from
+      ? `<rect x="${r1(left)}" y="${r1(y(to))}" width="${r1(w)}" height="${r1(Math.max(y(from) - y(to), 0.5))}" fill="${fill}"/>`
+      : '';
+  const label = labelled
+    ? `<text x="${r1(x + slotW / 2)}" y="${PLOT.bottom + 16}" text-anchor="middle" font-size="11">${b.label}</text>`
+    : '';
   return `<g>${rect(0, b.below, b.belowColor)}${rect(b.below, b.below + b.add, b.addColor)}${label}</g>`;
 }
 
 function axis(max: number, step: number, y: (n: number) => number): string[] {
   const out: string[] = [];
   for (let v = 0; v <= max; v += step) {
-    out.push(`<line x1="${PLOT.left}" x2="${PLOT.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="${v === 0 ? '#999' : COLOR.grid}"/>`);
-    out.push(`<text x="${PLOT.left - 8}" y="${r1(y(v) + 4)}" text-anchor="end" font-size="11" fill="${COLOR.muted}">${sizeLabel(v).replace('.0 ', ' ')}</text>`);
+    out.push(
+      `<line x1="${PLOT.left}" x2="${PLOT.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="${v === 0 ? '#999' : COLOR.grid}"/>`,
+    );
+    out.push(
+      `<text x="${PLOT.left - 8}" y="${r1(y(v) + 4)}" text-anchor="end" font-size="11" fill="${COLOR.muted}">${sizeLabel(v).replace('.0 ', ' ')}</text>`,
+    );
   }
   return out;
 }

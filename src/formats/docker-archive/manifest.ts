@@ -26,8 +26,10 @@ export function parseDockerManifest(json: unknown, where: string): DockerArchive
     const o = (typeof e === 'object' && e !== null ? e : {}) as Record<string, unknown>;
     const tags = o['RepoTags'] ?? [];
     if (typeof o['Config'] !== 'string' || o['Config'] === '') throw bad(where, `image ${i} has no "Config"`);
-    if (!Array.isArray(o['Layers']) || o['Layers'].some((l) => typeof l !== 'string')) throw bad(where, `image ${i} has no "Layers" list`);
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) throw bad(where, `image ${i} has an invalid "RepoTags"`);
+    if (!Array.isArray(o['Layers']) || o['Layers'].some((l) => typeof l !== 'string'))
+      throw bad(where, `image ${i} has no "Layers" list`);
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string'))
+      throw bad(where, `image ${i} has an invalid "RepoTags"`);
     return { config: o['Config'], repoTags: tags as string[], layers: o['Layers'] as string[] };
   });
 }
@@ -62,7 +64,10 @@ function one(found: number[], entries: DockerArchiveEntry[], ref: string, where:
   if (found.length === 1) return found[0];
   if (found.length > 1) {
     const list = listing(found.map((i) => entries[i]!));
-    throw new LayerflatError('AMBIGUOUS_REF', `${where}: "${ref}" matches several images: ${list}; use a full name, an image ID or @N`);
+    throw new LayerflatError(
+      'AMBIGUOUS_REF',
+      `${where}: "${ref}" matches several images: ${list}; use a full name, an image ID or @N`,
+    );
   }
   return undefined;
 }
@@ -72,12 +77,21 @@ function one(found: number[], entries: DockerArchiveEntry[], ref: string, where:
  * digest hex. AMBIGUOUS_REF when there is no REF and several images, or several match;
  * REF_NOT_FOUND listing the images when none does.
  */
-export async function selectDockerEntry(entries: DockerArchiveEntry[], ref: string | undefined, where: string, idOf: (i: number) => Promise<string>): Promise<number> {
+export async function selectDockerEntry(
+  entries: DockerArchiveEntry[],
+  ref: string | undefined,
+  where: string,
+  idOf: (i: number) => Promise<string>,
+): Promise<number> {
   if (ref === undefined) {
     if (entries.length === 1) return 0;
-    throw new LayerflatError('AMBIGUOUS_REF', `${where} holds ${entries.length} images: ${listing(entries)}; choose one with :REF (repo:tag, image ID or @N)`);
+    throw new LayerflatError(
+      'AMBIGUOUS_REF',
+      `${where} holds ${entries.length} images: ${listing(entries)}; choose one with :REF (repo:tag, image ID or @N)`,
+    );
   }
-  const notFound = () => new LayerflatError('REF_NOT_FOUND', `${where}: no image "${ref}"; it has: ${listing(entries)}`);
+  const notFound = () =>
+    new LayerflatError('REF_NOT_FOUND', `${where}: no image "${ref}"; it has: ${listing(entries)}`);
   const at = /^@(\d+)$/.exec(ref);
   if (at) {
     if (Number(at[1]) >= entries.length) throw notFound();
@@ -86,7 +100,12 @@ export async function selectDockerEntry(entries: DockerArchiveEntry[], ref: stri
   const id = /^(sha256:)?([a-f0-9]{4,64})$/.exec(ref);
   if (id) {
     const ids = await Promise.all(entries.map((_, i) => idOf(i)));
-    const byId = one(entries.flatMap((_, i) => (ids[i]!.startsWith(id[2]!) ? [i] : [])), entries, ref, where);
+    const byId = one(
+      entries.flatMap((_, i) => (ids[i]!.startsWith(id[2]!) ? [i] : [])),
+      entries,
+      ref,
+      where,
+    );
     if (byId !== undefined) return byId;
     if (id[1]) throw notFound();
   }
@@ -100,11 +119,16 @@ export async function selectDockerEntry(entries: DockerArchiveEntry[], ref: stri
 export function repoTagsFor(destRef: string | undefined, tags: readonly string[]): string[] {
   if (destRef !== undefined) {
     if (!parseImageName(destRef) || destRef.includes('@')) {
-      throw new LayerflatError('BAD_REFERENCE', `"${destRef}" is not a valid image name for a docker-archive (expected repo[:tag])`);
+      throw new LayerflatError(
+        'BAD_REFERENCE',
+        `"${destRef}" is not a valid image name for a docker-archive (expected repo[:tag])`,
+      );
     }
     return [hasExplicitTag(destRef) ? destRef : `${destRef}:latest`];
   }
   // A bare OCI ref name such as "latest" or "1.0" may be a tag without a repository: not a RepoTag.
-  const named = tags.filter((t) => (hasExplicitTag(t) || t.includes('/')) && !t.includes('@') && parseImageName(t) !== undefined);
+  const named = tags.filter(
+    (t) => (hasExplicitTag(t) || t.includes('/')) && !t.includes('@') && parseImageName(t) !== undefined,
+  );
   return [...new Set(named.map((t) => (hasExplicitTag(t) ? t : `${t}:latest`)))];
 }

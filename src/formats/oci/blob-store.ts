@@ -15,8 +15,10 @@ import type { FileTree } from '../file-tree.js';
 export function blobName(digest: string, where: string): string {
   const m = /^([a-z0-9+._-]+):([a-zA-Z0-9=_-]+)$/.exec(digest);
   if (!m) throw new LayerflatError('BAD_MANIFEST', `${where}: invalid digest "${digest}"`);
-  if (m[1] !== 'sha256') throw new LayerflatError('UNSUPPORTED', `${where}: digest algorithm "${m[1]}" is not supported (only sha256)`);
-  if (!/^[a-f0-9]{64}$/.test(m[2]!)) throw new LayerflatError('BAD_MANIFEST', `${where}: invalid sha256 digest "${digest}"`);
+  if (m[1] !== 'sha256')
+    throw new LayerflatError('UNSUPPORTED', `${where}: digest algorithm "${m[1]}" is not supported (only sha256)`);
+  if (!/^[a-f0-9]{64}$/.test(m[2]!))
+    throw new LayerflatError('BAD_MANIFEST', `${where}: invalid sha256 digest "${digest}"`);
   return `blobs/sha256/${m[2]}`;
 }
 
@@ -39,7 +41,8 @@ export class BlobStore {
 
   private must(d: Descriptor, what: string): string {
     const name = blobName(d.digest, this.tree.where);
-    if (!this.tree.has(name)) throw new LayerflatError('NOT_FOUND', `${this.tree.where}: ${what} blob ${d.digest} is missing (${name})`);
+    if (!this.tree.has(name))
+      throw new LayerflatError('NOT_FOUND', `${this.tree.where}: ${what} blob ${d.digest} is missing (${name})`);
     return name;
   }
 
@@ -48,7 +51,8 @@ export class BlobStore {
     const name = this.must(d, what);
     const data = await this.tree.read(name);
     const where = `${this.tree.where}: ${what} ${d.digest}`;
-    if (data.length !== d.size) throw new LayerflatError('SIZE_MISMATCH', `${where}: ${data.length} bytes, descriptor says ${d.size}`);
+    if (data.length !== d.size)
+      throw new LayerflatError('SIZE_MISMATCH', `${where}: ${data.length} bytes, descriptor says ${d.size}`);
     const actual = `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
     if (actual !== d.digest) throw new LayerflatError('DIGEST_MISMATCH', `${where}: content hashes to ${actual}`);
     return data;
@@ -62,6 +66,10 @@ export class BlobStore {
   /** Stream a blob, failing at its end with DIGEST_MISMATCH / SIZE_MISMATCH if it is not `d`. */
   open(d: Descriptor, what: string): Readable {
     const name = this.must(d, what);
-    return pipeVerified(this.tree.open(name), { digest: d.digest, size: d.size }, `${this.tree.where}: ${what} ${d.digest}`);
+    return pipeVerified(
+      this.tree.open(name),
+      { digest: d.digest, size: d.size },
+      `${this.tree.where}: ${what} ${d.digest}`,
+    );
   }
 }

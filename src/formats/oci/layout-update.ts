@@ -29,7 +29,10 @@ function named(d: Descriptor, refName: string | undefined): boolean {
 export async function checkRefFree(layout: string, refName: string | undefined, force: boolean): Promise<void> {
   const { manifests } = await readIndex(layout);
   if (!force && manifests.some((d) => named(d, refName))) {
-    throw new LayerflatError('DEST_EXISTS', `${layout} already has an image named "${refName}"; pass --force to replace it`);
+    throw new LayerflatError(
+      'DEST_EXISTS',
+      `${layout} already has an image named "${refName}"; pass --force to replace it`,
+    );
   }
 }
 
@@ -60,7 +63,13 @@ async function moveBlobs(staged: string, layout: string): Promise<void> {
  * index.json list `entry`, replacing entries of the same ref name (which `force` allows; without
  * it one that appeared meanwhile is DEST_EXISTS). `staged` is left for the caller to remove.
  */
-export async function publishIntoLayout(staged: string, layout: string, entry: Descriptor, refName: string | undefined, force: boolean): Promise<void> {
+export async function publishIntoLayout(
+  staged: string,
+  layout: string,
+  entry: Descriptor,
+  refName: string | undefined,
+  force: boolean,
+): Promise<void> {
   await moveBlobs(staged, layout);
   await checkRefFree(layout, refName, force);
   const { raw, manifests } = await readIndex(layout);

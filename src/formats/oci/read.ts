@@ -30,18 +30,31 @@ async function checkLayoutFile(tree: FileTree, required: boolean): Promise<void>
   const layout = await tree.readJSON('oci-layout');
   const version = (layout as { imageLayoutVersion?: unknown } | null)?.imageLayoutVersion;
   if (typeof version !== 'string' || !version.startsWith('1.')) {
-    throw new LayerflatError('UNSUPPORTED', `${tree.where}: oci-layout version ${JSON.stringify(version)} is not supported (1.x is)`);
+    throw new LayerflatError(
+      'UNSUPPORTED',
+      `${tree.where}: oci-layout version ${JSON.stringify(version)} is not supported (1.x is)`,
+    );
   }
 }
 
 function layerOf(store: BlobStore, d: Descriptor, diffId: string, i: number): Layer {
   const where = `${store.tree.where}: layer ${i}`;
   if (compressionOfMediaType(d.mediaType) === undefined) {
-    throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${where} has media type ${d.mediaType}, which is not a layer type layerflat can read`);
+    throw new LayerflatError(
+      'UNKNOWN_MEDIA_TYPE',
+      `${where} has media type ${d.mediaType}, which is not a layer type layerflat can read`,
+    );
   }
   if (!store.has(d)) throw new LayerflatError('NOT_FOUND', `${where}: blob ${d.digest} is missing`);
   const location = store.tree.locate(blobName(d.digest, store.tree.where));
-  return { digest: d.digest, mediaType: d.mediaType, size: d.size, diffId, location, open: async () => store.open(d, `layer ${i}`) };
+  return {
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    diffId,
+    location,
+    open: async () => store.open(d, `layer ${i}`),
+  };
 }
 
 /** The names an index entry gave the image: the full image name (short form) and the ref name. */
@@ -59,16 +72,28 @@ export async function readOciImage(tree: FileTree, options: OciReadOptions): Pro
   await checkLayoutFile(tree, options.requireLayoutFile);
   const index = parseIndex(await tree.readJSON('index.json'), `${tree.where}: index.json`);
   const store = new BlobStore(tree);
-  const selected = await selectManifest(store, index, { ...(options.ref !== undefined ? { ref: options.ref } : {}), ...(options.platform ? { platform: options.platform } : {}) });
+  const selected = await selectManifest(store, index, {
+    ...(options.ref !== undefined ? { ref: options.ref } : {}),
+    ...(options.platform ? { platform: options.platform } : {}),
+  });
   const manifestWhere = `${tree.where}: manifest ${selected.descriptor.digest}`;
   const manifest = parseManifest(await store.readJSON(selected.descriptor, 'manifest'), manifestWhere);
   if (!isConfigMediaType(manifest.config.mediaType)) {
-    throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${manifestWhere}: config media type ${manifest.config.mediaType} is not an image config (an artifact?)`);
+    throw new LayerflatError(
+      'UNKNOWN_MEDIA_TYPE',
+      `${manifestWhere}: config media type ${manifest.config.mediaType} is not an image config (an artifact?)`,
+    );
   }
-  const config = parseConfig(await store.readJSON(manifest.config, 'config'), `${tree.where}: config ${manifest.config.digest}`);
+  const config = parseConfig(
+    await store.readJSON(manifest.config, 'config'),
+    `${tree.where}: config ${manifest.config.digest}`,
+  );
   const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== manifest.layers.length) {
-    throw new LayerflatError('BAD_MANIFEST', `${manifestWhere}: ${manifest.layers.length} layers but the config lists ${diffIds.length} diff_ids`);
+    throw new LayerflatError(
+      'BAD_MANIFEST',
+      `${manifestWhere}: ${manifest.layers.length} layers but the config lists ${diffIds.length} diff_ids`,
+    );
   }
   const layers = manifest.layers.map((d, i) => layerOf(store, d, diffIds[i]!, i));
   return { config, layers, tags: tagsOf(selected), origin: options.origin };

@@ -5,7 +5,13 @@
  * IS there, so the user can retry with the right :REF or --platform.
  */
 import { LayerflatError } from '../../errors.js';
-import { ANNOTATION_CONTAINERD_NAME, ANNOTATION_DOCKER_REFERENCE_TYPE, ANNOTATION_REF_NAME, isIndexMediaType, isManifestMediaType } from '../../image/media-types.js';
+import {
+  ANNOTATION_CONTAINERD_NAME,
+  ANNOTATION_DOCKER_REFERENCE_TYPE,
+  ANNOTATION_REF_NAME,
+  isIndexMediaType,
+  isManifestMediaType,
+} from '../../image/media-types.js';
 import { parseIndex, type ImageIndex } from '../../image/manifest.js';
 import { familiarImageName, hasExplicitTag, sameImageName } from '../../image/name.js';
 import { formatPlatform, hostPlatform, platformMatches } from '../../image/platform.js';
@@ -35,7 +41,10 @@ interface Leaf {
 /** "@0 busybox:latest (latest) sha256:0123456789ab". */
 function describeTop(d: Descriptor, i: number): string {
   const a = d.annotations ?? {};
-  const names = [a[ANNOTATION_CONTAINERD_NAME] && familiarImageName(a[ANNOTATION_CONTAINERD_NAME]), a[ANNOTATION_REF_NAME]].filter(Boolean);
+  const names = [
+    a[ANNOTATION_CONTAINERD_NAME] && familiarImageName(a[ANNOTATION_CONTAINERD_NAME]),
+    a[ANNOTATION_REF_NAME],
+  ].filter(Boolean);
   return `@${i} ${names.length ? names.join(' / ') : '(unnamed)'} ${d.digest.slice(0, 19)}`;
 }
 
@@ -56,7 +65,10 @@ function candidates(index: ImageIndex, ref: string | undefined, where: string): 
   const found = at ? all.filter((i) => i === Number(at[1])) : all.filter((i) => matchesRef(index.manifests[i]!, ref));
   if (found.length === 0) {
     const there = index.manifests.map(describeTop);
-    throw new LayerflatError('REF_NOT_FOUND', `${where}: no image "${ref}"; it has: ${there.length ? there.join('; ') : 'no images'}`);
+    throw new LayerflatError(
+      'REF_NOT_FOUND',
+      `${where}: no image "${ref}"; it has: ${there.length ? there.join('; ') : 'no images'}`,
+    );
   }
   return found;
 }
@@ -69,7 +81,13 @@ function isAttestation(d: Descriptor): boolean {
  * Expand an entry to its image manifests, reading nested indexes (which must be present).
  * Entries of other media types (artifacts, signatures) are noted in `skipped`, not followed.
  */
-async function leavesOf(store: BlobStore, d: Descriptor, top: number, depth: number, skipped: string[]): Promise<Leaf[]> {
+async function leavesOf(
+  store: BlobStore,
+  d: Descriptor,
+  top: number,
+  depth: number,
+  skipped: string[],
+): Promise<Leaf[]> {
   if (isManifestMediaType(d.mediaType)) return isAttestation(d) ? [] : [{ top, descriptor: d }];
   if (!isIndexMediaType(d.mediaType) || depth > 4) {
     skipped.push(d.mediaType);
@@ -84,7 +102,10 @@ async function leavesOf(store: BlobStore, d: Descriptor, top: number, depth: num
 function ambiguous(index: ImageIndex, tops: number[], where: string, ref?: string): LayerflatError {
   const list = tops.map((i) => describeTop(index.manifests[i]!, i)).join('; ');
   const what = ref === undefined ? 'several images' : `several images match "${ref}"`;
-  return new LayerflatError('AMBIGUOUS_REF', `${where}: ${what}: ${list}; choose one by adding :REF (a name, a digest or @N)`);
+  return new LayerflatError(
+    'AMBIGUOUS_REF',
+    `${where}: ${what}: ${list}; choose one by adding :REF (a name, a digest or @N)`,
+  );
 }
 
 function byPlatform(store: BlobStore, leaves: Leaf[], options: SelectOptions): Leaf {
@@ -94,13 +115,20 @@ function byPlatform(store: BlobStore, leaves: Leaf[], options: SelectOptions): L
   if (match) return match;
   const distinct = new Set(present.map((l) => l.descriptor.digest));
   if (!options.platform && distinct.size === 1) return present[0]!; // the only one saved: not the host's, still what was meant
-  const listed = (ls: Leaf[]) => ls.map((l) => (l.descriptor.platform ? formatPlatform(l.descriptor.platform) : 'unknown')).join(', ');
+  const listed = (ls: Leaf[]) =>
+    ls.map((l) => (l.descriptor.platform ? formatPlatform(l.descriptor.platform) : 'unknown')).join(', ');
   const absent = leaves.filter((l) => !present.includes(l));
   if (present.length === 0) {
-    throw new LayerflatError('NOT_FOUND', `${store.tree.where}: no image manifest is present${absent.length ? ` (listed but missing: ${listed(absent)})` : ''}`);
+    throw new LayerflatError(
+      'NOT_FOUND',
+      `${store.tree.where}: no image manifest is present${absent.length ? ` (listed but missing: ${listed(absent)})` : ''}`,
+    );
   }
   const also = absent.length ? `; listed without their blobs: ${listed(absent)}` : '';
-  throw new LayerflatError('PLATFORM_NOT_FOUND', `${store.tree.where}: no image for platform ${formatPlatform(want)}; it has: ${listed(present)}${also}; choose with --platform`);
+  throw new LayerflatError(
+    'PLATFORM_NOT_FOUND',
+    `${store.tree.where}: no image for platform ${formatPlatform(want)}; it has: ${listed(present)}${also}; choose with --platform`,
+  );
 }
 
 /**
@@ -111,7 +139,9 @@ function byPlatform(store: BlobStore, leaves: Leaf[], options: SelectOptions): L
 function oneImage(index: ImageIndex, tops: number[], where: string, ref?: string): number[] {
   const digestOf = (i: number) => index.manifests[i]!.digest;
   const distinct = tops.filter((i, k) => tops.findIndex((j) => digestOf(j) === digestOf(i)) === k);
-  const unnamedPlatforms = distinct.every((i) => index.manifests[i]!.platform && !index.manifests[i]!.annotations?.[ANNOTATION_REF_NAME]);
+  const unnamedPlatforms = distinct.every(
+    (i) => index.manifests[i]!.platform && !index.manifests[i]!.annotations?.[ANNOTATION_REF_NAME],
+  );
   if (distinct.length > 1 && !unnamedPlatforms) throw ambiguous(index, distinct, where, ref);
   return distinct;
 }
@@ -121,14 +151,21 @@ function oneImage(index: ImageIndex, tops: number[], where: string, ref?: string
  * REF_NOT_FOUND, AMBIGUOUS_REF (several images and no or an ambiguous REF), PLATFORM_NOT_FOUND,
  * NOT_FOUND (nothing listed is present).
  */
-export async function selectManifest(store: BlobStore, index: ImageIndex, options: SelectOptions): Promise<SelectedManifest> {
+export async function selectManifest(
+  store: BlobStore,
+  index: ImageIndex,
+  options: SelectOptions,
+): Promise<SelectedManifest> {
   const where = store.tree.where;
   const distinctTops = oneImage(index, candidates(index, options.ref, where), where, options.ref);
   const leaves: Leaf[] = [];
   const skipped: string[] = [];
   for (const i of distinctTops) leaves.push(...(await leavesOf(store, index.manifests[i]!, i, 0, skipped)));
   if (leaves.length === 0 && skipped.length > 0) {
-    throw new LayerflatError('UNKNOWN_MEDIA_TYPE', `${where}: no container image here, only ${[...new Set(skipped)].join(', ')}`);
+    throw new LayerflatError(
+      'UNKNOWN_MEDIA_TYPE',
+      `${where}: no container image here, only ${[...new Set(skipped)].join(', ')}`,
+    );
   }
   const chosen = byPlatform(store, leaves, options);
   const a = index.manifests[chosen.top]!.annotations ?? {};

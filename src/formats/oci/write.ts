@@ -5,7 +5,13 @@
  */
 import { sha256Hex } from '../../image/digest.js';
 import { withDiffIds, serializeConfig } from '../../image/config.js';
-import { ANNOTATION_REF_NAME, OCI_CONFIG, OCI_INDEX, OCI_LAYOUT_VERSION, OCI_MANIFEST } from '../../image/media-types.js';
+import {
+  ANNOTATION_REF_NAME,
+  OCI_CONFIG,
+  OCI_INDEX,
+  OCI_LAYOUT_VERSION,
+  OCI_MANIFEST,
+} from '../../image/media-types.js';
 import type { Compression, Descriptor, ImageConfig, OutputImage, OutputLayer, WriteResult } from '../../image/types.js';
 import type { WrittenLayer } from '../layer-output.js';
 
@@ -38,10 +44,19 @@ function platformOf(config: ImageConfig): Descriptor['platform'] {
  * Write `image`'s layers (in order), its config with rootfs.diff_ids filled in, and an OCI
  * manifest. The returned manifest descriptor carries the platform from the config.
  */
-export async function writeOciImage(target: BlobTarget, image: OutputImage, compression: Compression): Promise<WrittenImage> {
+export async function writeOciImage(
+  target: BlobTarget,
+  image: OutputImage,
+  compression: Compression,
+): Promise<WrittenImage> {
   const layers: WrittenLayer[] = [];
   for (const layer of image.layers) layers.push(await target.putLayer(layer, compression));
-  const configBytes = serializeConfig(withDiffIds(image.config, layers.map((l) => l.diffId)));
+  const configBytes = serializeConfig(
+    withDiffIds(
+      image.config,
+      layers.map((l) => l.diffId),
+    ),
+  );
   const config = describe(OCI_CONFIG, configBytes);
   await target.putBlob(configBytes);
   const manifestBytes = Buffer.from(
