@@ -1,6 +1,8 @@
 /**
- * layerflat as a library: flatten an image, and verify that two images are the same filesystem. The CLI uses only
- * what is exported here.
+ * layerflat as a library: flatten an image, verify that two images are the same filesystem,
+ * inspect what layers cost. The CLI uses only what is exported here. The library never touches
+ * the process: streams for "-" are passed in, and a program that wants temporary files removed
+ * when it is interrupted calls `removeTemporaries()` from its own signal handler.
  */
 export { flatten, type FlattenOptions, type FlattenProgress, type FlattenResult } from './flatten/flatten.js';
 export { verify, ENGINE_PATHS, type VerifyOptions, type VerifyResult } from './verify/verify.js';
@@ -10,4 +12,6 @@ export type { InspectResult, LayerReport, ShadowedFile, VfsCost } from './inspec
 export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';
+export { removeTemporaries } from './fsio/cleanup.js';
+export { writeFileSafely } from './fsio/staged-output.js';
 export { VERSION } from './version.js';

@@ -59,7 +59,8 @@ const row = (step, r, { wall = r?.wall, x, rss = rssMB(r), temp, out, how = '' }
   r && r.rc !== 0
     ? rows.push(`| ${step} | failed (exit ${r.rc}) | | | | | see \`${r.name}.err\` |`)
     : rows.push(
-        `| ${step} | ${s(wall)} | ${x ?? (floor && wall ? times(wall, floor) : 'n/a')} | ${rss === undefined ? 'n/a' : rss.toFixed(0)} | ${temp ?? 'n/a'} | ${out ?? 'n/a'} | ${how} |`,
+        `| ${step} | ${s(wall)} | ${x ?? (floor && wall ? times(wall, floor) : 'n/a')} | ` +
+          `${rss === undefined ? 'n/a' : rss.toFixed(0)} | ${temp ?? 'n/a'} | ${out ?? 'n/a'} | ${how} |`,
       );
 row('floor: `cp` of the input', floorCp, {
   temp: '0',
@@ -104,14 +105,20 @@ if (dockerRun) {
     rss: Math.max(rssMB(dockerRun), (dockerRun.daemonHwmKB * 1024) / MB),
     temp: `${mb(dockerRun.fsUsedDeltaPeakBytes - flatLayerBytes)} (du: ${mb(dockerGrowth - flatLayerBytes)})`,
     out: `≈ ${mb(flatLayerBytes)} (in the store)`,
-    how: `RSS: dockerd/containerd peak (client ${rssMB(dockerRun).toFixed(0)} MB); temp: peak drop of free space less the new tree (du: data-root growth less the new tree) — the container's two vfs copies; \`docker load\` before it took ${s(runs.get('docker-load')?.wall)} s, not counted`,
+    how:
+      `RSS: dockerd/containerd peak (client ${rssMB(dockerRun).toFixed(0)} MB); temp: peak drop of free space ` +
+      "less the new tree (du: data-root growth less the new tree) — the container's two vfs copies; " +
+      `\`docker load\` before it took ${s(runs.get('docker-load')?.wall)} s, not counted`,
   });
 }
 if (buildahRun) {
   row('buildah from + commit --squash (vfs)', buildahRun, {
     temp: `${mb(buildahRun.fsUsedDeltaPeakBytes - flatLayerBytes)} (du: ${mb(buildahGrowth - flatLayerBytes)})`,
     out: `≈ ${mb(flatLayerBytes)} (in the store)`,
-    how: `temp: as for docker; the peak is above what the store keeps afterwards, so the commit also writes transient files; \`buildah pull docker-archive:\` before it took ${s(runs.get('buildah-pull')?.wall)} s, not counted`,
+    how:
+      'temp: as for docker; the peak is above what the store keeps afterwards, so the commit also writes ' +
+      `transient files; \`buildah pull docker-archive:\` before it took ${s(runs.get('buildah-pull')?.wall)} s, ` +
+      'not counted',
   });
 }
 
@@ -153,7 +160,8 @@ const targets = [
   ],
   [
     'peak RSS ≤ 200 MB: big image, uncompressed output',
-    `→ docker-archive ${rssMB(lfDa)?.toFixed(0)} MB; OCI gzip → docker-archive ${rssMB(runs.get('lf-from-oci-gzip'))?.toFixed(0)} MB`,
+    `→ docker-archive ${rssMB(lfDa)?.toFixed(0)} MB; ` +
+      `OCI gzip → docker-archive ${rssMB(runs.get('lf-from-oci-gzip'))?.toFixed(0)} MB`,
     Math.max(rssMB(lfDa), rssMB(runs.get('lf-from-oci-gzip'))) <= 200,
   ],
   ['peak RSS ≤ 200 MB: big image, gzip output', `→ OCI gzip ${rssMB(lfOci)?.toFixed(0)} MB`, rssMB(lfOci) <= 200],
@@ -161,7 +169,8 @@ const targets = [
   [
     'RSS independent of file size',
     r1g && r4g
-      ? `RSS: one 1 KiB file ${r1k?.toFixed(0)} MB, 1 GiB ${r1g.toFixed(0)} MB, 4 GiB ${r4g.toFixed(0)} MB; JS heap: ${probeHeaps}`
+      ? `RSS: one 1 KiB file ${r1k?.toFixed(0)} MB, 1 GiB ${r1g.toFixed(0)} MB, 4 GiB ${r4g.toFixed(0)} MB; ` +
+        `JS heap: ${probeHeaps}`
       : 'n/a',
     sizeVerdict,
   ],
@@ -225,7 +234,8 @@ report and output) stay in \`${runDir}\`.
 | layerflat revision | ${notes.get('revision') ?? 'n/a'} (built by the run) |
 | tools | ${pigzV}; ${opensslV}; dockerd ${dockerV}; ${buildahV} |
 | page cache dropped before each timed step | ${dropped} (\`sync; echo 3 > /proc/sys/vm/drop_caches\`) |
-| load average (1/5/15 min) | before ${notes.get('loadBefore')}, after ${notes.get('loadAfter')}; 1-min load at each step's start is in \`results.jsonl\` |
+| load average (1/5/15 min) | before ${notes.get('loadBefore')}, after ${notes.get('loadAfter')}; \
+1-min load at each step's start is in \`results.jsonl\` |
 
 ## The input
 
@@ -266,8 +276,10 @@ ${rows.join('\n')}
 | synthetic: one file | 2 | 1 GiB | ${r1g?.toFixed(0) ?? 'n/a'} |
 | synthetic: one file | 2 | 4 GiB | ${r4g?.toFixed(0) ?? 'n/a'} |
 | synthetic: one file | 2 | 1 KiB | ${r1k?.toFixed(0) ?? 'n/a'} |
-| synthetic: many small files | ${manyJson ? manyJson.entries.in.toLocaleString('en-US') : 'n/a'} | 16 B | ${rMany?.toFixed(0) ?? 'n/a'} |
-| the big image | ${daJson ? daJson.entries.in.toLocaleString('en-US') : 'n/a'} | — | ${rssMB(lfDa)?.toFixed(0) ?? 'n/a'} |
+| synthetic: many small files | ${manyJson ? manyJson.entries.in.toLocaleString('en-US') : 'n/a'} | 16 B | \
+${rMany?.toFixed(0) ?? 'n/a'} |
+| the big image | ${daJson ? daJson.entries.in.toLocaleString('en-US') : 'n/a'} | — | \
+${rssMB(lfDa)?.toFixed(0) ?? 'n/a'} |
 
 What the process held at its peak, sampled through the library API (\`scripts/bench/mem-probe.mjs\`,
 \`process.memoryUsage()\` every 20 ms; MB): JS heap used / ArrayBuffers (read buffers, mostly consumed
@@ -289,7 +301,8 @@ inputs with many entries, the short-lived header and window copies.
 
 \`layerflat flatten oci:…big-oci-gzip:big … --json\` (a skopeo copy of the same image with gzip layers):
 layerPasses ${fromOci?.layerPasses ?? 'n/a'} for layersIn ${fromOci?.layersIn ?? 'n/a'}; each layer was gunzipped
-${fromOci && fromOci.layerPasses === fromOci.layersIn ? 'exactly once' : 'more than once'}${fromOci ? ` (hardlinks re-homed: ${fromOci.entries.hardlinksRehomed})` : ''}.
+${fromOci && fromOci.layerPasses === fromOci.layersIn ? 'exactly once' : 'more than once'}\
+${fromOci ? ` (hardlinks re-homed: ${fromOci.entries.hardlinksRehomed})` : ''}.
 
 ## Targets
 

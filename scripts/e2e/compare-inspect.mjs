@@ -65,5 +65,6 @@ if (failures.length) {
   process.exit(1);
 }
 console.log(
-  `Config, Os, Architecture equal (${Object.keys(a.Config ?? {}).length} Config keys); layers ${layersA} → ${layersB}`,
+  `Config, Os, Architecture equal (${Object.keys(a.Config ?? {}).length} Config keys); ` +
+    `layers ${layersA} → ${layersB}`,
 );

@@ -41,7 +41,8 @@ if (
   flags.some((f) => f !== '--image' && !f.startsWith('--workdir='))
 ) {
   console.error(
-    'usage: verify-exports.mjs docker|podman ORIG_EXPORT FLAT_EXPORT [--workdir=DIR] | docker|podman SAVED ORIG_EXPORT --image [--workdir=DIR]',
+    'usage: verify-exports.mjs docker|podman ORIG_EXPORT FLAT_EXPORT [--workdir=DIR] | ' +
+      'docker|podman SAVED ORIG_EXPORT --image [--workdir=DIR]',
   );
   process.exit(2);
 }
@@ -117,7 +118,8 @@ if (other.length === 0 && onePerSide && result.paths.a === result.paths.b) {
   const [tb] = stamps('b');
   console.log(
     `identical except the creation mtime docker stamps on ${result.differences.length} path(s) it adds ` +
-      `(${result.differences.map((d) => `/${d.path}`).join(' ')}: ${ta} vs ${tb}); ${result.paths.a} paths in both exports`,
+      `(${result.differences.map((d) => `/${d.path}`).join(' ')}: ${ta} vs ${tb}); ` +
+      `${result.paths.a} paths in both exports`,
   );
   process.exit(0);
 }

@@ -7,18 +7,20 @@
  * same bytes back from the file — from the page cache, since the main thread has just read or
  * written them — costs only a kernel copy, on the worker's own core.
  *
- * Two kinds of job share one worker, taking turns chunk by chunk:
- * - a fixed range (`fileRangeDigest`): a source layer stored uncompressed in a file;
+ * Two kinds of job share one worker (hash-worker.ts), taking turns chunk by chunk:
+ * - a fixed range (`fileRangeDigest`): a source layer stored in a file;
  * - a growing range (`GrowingFileDigest`): an output blob, hashed behind the writer as it lands.
  *
  * The worker keeps the process alive only while it has work.
  */
 import { Worker } from 'node:worker_threads';
 import { LayerflatError } from '../errors.js';
+import { Digest } from '../image/digest.js';
+import { hashWorkerMain } from './hash-worker.js';
 
 /** A digest and the byte count it covers. */
 export interface FileDigest {
-  digest: string; // "sha256:<hex>"
+  digest: Digest;
   size: number;
 }
 
@@ -29,65 +31,11 @@ type Message =
 
 type Reply = { id: number; digest?: string; error?: string };
 
-// CommonJS, evaluated in the worker. Jobs take turns, one read of up to CHUNK bytes each.
-const WORKER_SOURCE = `
-'use strict';
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const crypto = require('node:crypto');
-const CHUNK = 1 << 20;
-const buf = Buffer.allocUnsafeSlow(CHUNK);
-const jobs = new Map();
-let turn = 0;
-let scheduled = false;
-function close(id, job) { jobs.delete(id); try { fs.closeSync(job.fd); } catch {} }
-function fail(id, job, message) { close(id, job); parentPort.postMessage({ id, error: message }); }
-function step() {
-  scheduled = false;
-  const ready = [...jobs].filter(([, j]) => j.pos < j.end || j.final);
-  if (ready.length === 0) return;
-  const [id, job] = ready[turn++ % ready.length];
-  try {
-    if (job.pos < job.end) {
-      const n = fs.readSync(job.fd, buf, 0, Math.min(CHUNK, job.end - job.pos), job.pos);
-      if (n === 0) return fail(id, job, 'the file ends at byte ' + job.pos + ', before byte ' + job.end);
-      job.hash.update(buf.subarray(0, n));
-      job.pos += n;
-    }
-    if (job.final && job.pos === job.end) {
-      close(id, job);
-      parentPort.postMessage({ id, digest: 'sha256:' + job.hash.digest('hex') });
-    }
-  } catch (err) {
-    fail(id, job, String((err && err.message) || err));
-  }
-  schedule();
-}
-function schedule() {
-  if (scheduled) return;
-  scheduled = true;
-  setImmediate(step);
-}
-parentPort.on('message', (m) => {
-  if (m.type === 'start') {
-    try {
-      const fd = fs.openSync(m.path, 'r');
-      jobs.set(m.id, { fd, pos: m.start, end: m.end, final: m.final, hash: crypto.createHash('sha256') });
-    } catch (err) {
-      parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
-    }
-  } else {
-    const job = jobs.get(m.id);
-    if (!job) return;
-    if (m.type === 'cancel') close(m.id, job);
-    else { job.end = m.end; job.final = m.final; }
-  }
-  schedule();
-});
-`;
+const WORKER_SOURCE = `(${hashWorkerMain.toString()})();`;
 
 interface Pending {
-  resolve(digest: string): void;
+  path: string;
+  resolve(digest: Digest): void;
   reject(err: Error): void;
 }
 
@@ -96,9 +44,9 @@ class DigestThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  start(path: string, start: number, end: number, final: boolean): { id: number; result: Promise<string> } {
+  start(path: string, start: number, end: number, final: boolean): { id: number; result: Promise<Digest> } {
     const id = this.nextId++;
-    const result = new Promise<string>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const result = new Promise<Digest>((resolve, reject) => this.pending.set(id, { path, resolve, reject }));
     result.catch(() => {}); // an abandoned job must not become an unhandled rejection
     this.post({ type: 'start', id, path, start, end, final });
     return { id, result };
@@ -131,8 +79,8 @@ class DigestThread {
       this.pending.delete(r.id);
       this.idleCheck();
       if (!p) return;
-      if (r.digest !== undefined) p.resolve(r.digest);
-      else p.reject(new LayerflatError('IO', r.error ?? 'digest thread failed'));
+      if (r.digest !== undefined) p.resolve(Digest.sha256Hex(r.digest));
+      else p.reject(new LayerflatError('IO', `${p.path}: ${r.error ?? 'the digest thread failed'}`, { located: true }));
     });
     const lost = (err: Error) => {
       if (this.worker !== worker) return;
@@ -162,7 +110,7 @@ const digestThread = () => (thread ??= new DigestThread());
  * Rejects with LayerflatError 'IO' if the file cannot be read or is shorter, or once `signal`
  * aborts (which also stops the reading: a failed run does not wait for a digest it will not use).
  */
-export function fileRangeDigest(path: string, start: number, length: number, signal?: AbortSignal): Promise<string> {
+export function fileRangeDigest(path: string, start: number, length: number, signal?: AbortSignal): Promise<Digest> {
   const thread = digestThread();
   const job = thread.start(path, start, start + length, true);
   if (signal) {
@@ -182,7 +130,7 @@ export function fileRangeDigest(path: string, start: number, length: number, sig
  * be announced; the worker reads them back as they come.
  */
 export class GrowingFileDigest {
-  private readonly job: { id: number; result: Promise<string> };
+  private readonly job: { id: number; result: Promise<Digest> };
   private size = 0;
   private done = false;
 

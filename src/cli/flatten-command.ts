@@ -1,5 +1,6 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
+import { collect, wholeNumber } from './options.js';
 import { flatten, LayerflatError, type FlattenResult } from '../index.js';
 import { humanBytes, humanSeconds } from './render/format.js';
 import { progressPrinter } from './render/progress.js';
@@ -29,7 +30,7 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
         'compression of the new layer (default: none for docker-archive, gzip for OCI)',
       ).choices(['none', 'gzip', 'zstd']),
     )
-    .option('--keep-base <n>', 'keep the bottom N layers as they are and squash the rest', nonNegativeInt)
+    .option('--keep-base <n>', 'keep the bottom N layers as they are and squash the rest', wholeNumber)
     .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--force', 'replace an existing DEST, once the new output is complete')
@@ -62,10 +63,13 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     force: flags.force,
     tmpDir: flags.tmpDir,
     verify: flags.verify,
+    stdin: process.stdin,
+    stdout: process.stdout,
     onProgress: flags.quiet || flags.json ? undefined : progress,
   }).finally(() => progress.done());
   // The archive may be on stdout; the report must then go to stderr.
   const out = target === '-' ? process.stderr : process.stdout;
+  for (const note of result.notes) process.stderr.write(`layerflat: note: ${note}\n`);
   if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);
   else if (!flags.quiet) out.write(summary(result));
 }
@@ -78,18 +82,11 @@ export function summary(r: FlattenResult): string {
   const droppedTotal = Object.values(r.entries.dropped).reduce((a: number, b) => a + (b ?? 0), 0);
   const kept = r.keptBase > 0 ? ` (bottom ${r.keptBase} kept as they were)` : '';
   const lines = [
-    `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ${r.entries.kept} entries kept, ${droppedTotal} dropped${dropped ? ` (${dropped})` : ''}`,
-    `read ${humanBytes(r.bytes.tarIn)} of layer tars, wrote ${humanBytes(r.bytes.written)} in ${humanSeconds(r.seconds)}`,
+    `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ` +
+      `${r.entries.kept} entries kept, ${droppedTotal} dropped${dropped ? ` (${dropped})` : ''}`,
+    `read ${humanBytes(r.bytes.tarIn)} of layer tars, ` +
+      `wrote ${humanBytes(r.bytes.written)} in ${humanSeconds(r.seconds)}`,
     `${r.dest === '-' ? 'stdout' : r.dest}: ${r.configDigest}${r.tags.length ? ` ${r.tags.join(' ')}` : ''}`,
   ];
   return `${lines.join('\n')}\n`;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
 }

@@ -1,13 +1,14 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
-import fs from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
-import { asLayerflatError, inspect } from '../index.js';
+import { Command } from 'commander';
+import { wholeNumber } from './options.js';
+import { inspect, writeFileSafely } from '../index.js';
 import { formatInspectReport } from './render/inspect-table.js';
 import { vfsCostSvg } from './render/svg.js';
 
 interface InspectFlags {
   json?: boolean;
   svg?: string;
+  force?: boolean;
   top: number;
   platform?: string;
   tmpDir?: string;
@@ -16,11 +17,13 @@ interface InspectFlags {
 export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
   return new Command('inspect')
     .description(
-      'show what each layer costs: sizes, bytes later layers hide, and the disk VFS storage needs, layered vs flattened',
+      'show what each layer costs: sizes, bytes later layers hide, ' +
+        'and the disk VFS storage needs, layered vs flattened',
     )
     .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--svg <file>', 'also write a chart of the VFS cost per layer, layered vs flattened, as an SVG file')
+    .option('--force', 'replace an existing --svg file')
     .option('--top <n>', 'how many of the largest shadowed files to list', wholeNumber, 10)
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--tmp-dir <dir>', 'where to spool stdin (default: $TMPDIR)')
@@ -28,22 +31,17 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
 }
 
 async function inspectAction(source: string, flags: InspectFlags): Promise<void> {
-  const result = await inspect({ source, top: flags.top, platform: flags.platform, tmpDir: flags.tmpDir });
-  if (flags.svg) {
-    try {
-      fs.writeFileSync(flags.svg, vfsCostSvg(result));
-    } catch (err) {
-      throw asLayerflatError(err, `writing ${flags.svg}`);
-    }
-  }
+  const result = await inspect({
+    source,
+    top: flags.top,
+    platform: flags.platform,
+    tmpDir: flags.tmpDir,
+    stdin: process.stdin,
+  });
+  if (flags.svg) await writeFileSafely(flags.svg, vfsCostSvg(result), flags.force === true);
   if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else
     process.stdout.write(
       formatInspectReport(result, { color: process.stdout.isTTY === true && !process.env['NO_COLOR'] }),
     );
-}
-
-function wholeNumber(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
 }

@@ -1,5 +1,6 @@
 /** `layerflat verify A B`: are two images (or an image and an export tar) the same filesystem? */
 import { Command } from 'commander';
+import { wholeNumber } from './options.js';
 import { displayPath, ENGINE_PATHS, verify, type VerifyResult } from '../index.js';
 
 interface VerifyFlags {
@@ -31,11 +32,11 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
     )
     .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index')
     .option('--tmp-dir <dir>', 'where to spool stdin')
-    .option('--max <n>', 'differences to list before the counts', (v: string) => Number(v), 50)
+    .option('--max <n>', 'differences to list before the counts', wholeNumber, 50)
     .option('--json', 'print a machine-readable result')
     .action((a: string, b: string, flags: VerifyFlags) =>
       run(async () => {
-        const result = await verify({ a, b, ...flags });
+        const result = await verify({ a, b, ...flags, stdin: process.stdin });
         process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max));
         return !result.equal;
       }),
@@ -48,7 +49,8 @@ function report(r: VerifyResult, a: string, b: string, max: number): string {
     .slice(0, max)
     .map(
       (d) =>
-        `  ${d.kind.padEnd(8)} /${displayPath(d.path)}${d.a !== undefined || d.b !== undefined ? `  ${d.a ?? '-'} → ${d.b ?? '-'}` : ''}`,
+        `  ${d.kind.padEnd(8)} /${displayPath(d.path)}` +
+        (d.a !== undefined || d.b !== undefined ? `  ${d.a ?? '-'} → ${d.b ?? '-'}` : ''),
     );
   const more = r.differences.length > max ? [`  … and ${r.differences.length - max} more`] : [];
   const counts = Object.entries(r.counts)

@@ -7,7 +7,7 @@
  */
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { asLayerflatError, LayerflatError } from '../errors.js';
+import { asLayerflatError, LayerflatError, type ErrorCode } from '../errors.js';
 import type { Compression } from '../image/types.js';
 import { detectCompression, MAGIC_LENGTH } from './detect.js';
 import { ProcessFilter } from './process-filter.js';
@@ -26,7 +26,7 @@ const OUT_HIGH_WATER_MARK = 256 * 1024;
  */
 export async function decompress(
   input: Readable,
-  where: string,
+  where?: string,
 ): Promise<{ stream: Readable; compression: Compression }> {
   const { head, source } = await peek(input, MAGIC_LENGTH, where);
   const compression = detectCompression(head);
@@ -41,14 +41,14 @@ export async function decompress(
       const zstd = findExecutable('zstd');
       if (zstd === undefined) {
         source.destroy();
-        throw missingTool('zstd', `decompress the zstd-compressed ${where}`);
+        throw missingTool('zstd', `decompress the zstd-compressed ${where ?? 'layer'}`);
       }
       const filter = new ProcessFilter(zstd, ['-d', '-c', '-q'], {
         onFailure: (code, signal, stderr) => zstdError(code, signal, stderr, where),
         onSpawnError: (err) =>
           err.code === 'ENOENT' || err.code === 'EACCES'
-            ? missingTool('zstd', `decompress the zstd-compressed ${where}`, err)
-            : new LayerflatError('IO', `${where}: cannot run zstd: ${err.message}`, { cause: err }),
+            ? missingTool('zstd', `decompress the zstd-compressed ${where ?? 'layer'}`, err)
+            : problem('IO', where, `cannot run zstd: ${err.message}`, err),
       });
       return { stream: wire(source, filter, where), compression };
     }
@@ -60,7 +60,11 @@ export async function decompress(
  * and the stream to read from: `input` itself, or — if it ended within the peek — a fresh stream
  * over what it held (unshift after 'end' is not allowed).
  */
-async function peek(input: Readable, n: number, where: string): Promise<{ head: Buffer; source: Readable }> {
+async function peek(
+  input: Readable,
+  n: number,
+  where: string | undefined,
+): Promise<{ head: Buffer; source: Readable }> {
   const chunks: Buffer[] = [];
   let length = 0;
   let ended = false;
@@ -78,7 +82,7 @@ async function peek(input: Readable, n: number, where: string): Promise<{ head: 
         ended = true;
         break;
       }
-      if (input.destroyed) throw new LayerflatError('TRUNCATED', `${where}: stream closed before any data`);
+      if (input.destroyed) throw problem('TRUNCATED', where, 'stream closed before any data');
       await new Promise<void>((resolve, reject) => {
         const done = (err?: Error): void => {
           input.off('readable', onReadable);
@@ -112,7 +116,12 @@ async function peek(input: Readable, n: number, where: string): Promise<{ head: 
  * it already reports LayerflatErrors, else a PassThrough behind it that carries the mapped
  * errors. Either side failing, or the consumer destroying what it reads, tears down all of it.
  */
-function wire(source: Readable, decoder: Duplex, where: string, mapDecoderError?: (err: Error) => Error): Readable {
+function wire(
+  source: Readable,
+  decoder: Duplex,
+  where: string | undefined,
+  mapDecoderError?: (err: Error) => Error,
+): Readable {
   const out: Readable = mapDecoderError ? new PassThrough({ highWaterMark: OUT_HIGH_WATER_MARK }) : decoder;
   let failed = false;
   const fail = (err: Error): void => {
@@ -138,20 +147,33 @@ function wire(source: Readable, decoder: Duplex, where: string, mapDecoderError?
   return out;
 }
 
-function gzipError(err: Error, where: string): LayerflatError {
+/** An error naming `where` when it is known (then it is located), else left for the caller's context. */
+function problem(code: ErrorCode, where: string | undefined, what: string, cause?: unknown): LayerflatError {
+  const message = where === undefined ? what : `${where}: ${what}`;
+  return new LayerflatError(code, message, { cause, located: where !== undefined });
+}
+
+function gzipError(err: Error, where: string | undefined): LayerflatError {
   if (err instanceof LayerflatError) return err;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'Z_BUF_ERROR' || /unexpected end/i.test(err.message)) {
-    return new LayerflatError('TRUNCATED', `${where}: gzip data ends early (${err.message})`, { cause: err });
+    return problem('TRUNCATED', where, `gzip data ends early (${err.message})`, err);
   }
-  return new LayerflatError('IO', `${where}: corrupt gzip data (${err.message})`, { cause: err });
+  return problem('BAD_TAR', where, `corrupt gzip data (${err.message})`, err);
 }
 
-function zstdError(code: number | null, signal: NodeJS.Signals | null, stderr: string, where: string): LayerflatError {
+function zstdError(
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  stderr: string,
+  where: string | undefined,
+): LayerflatError {
   const status = signal ? `killed by ${signal}` : `exit status ${code}`;
   const detail = stderr.replace(/\s+/g, ' ').trim() || 'no message';
   if (/premature end|truncated|unexpected end/i.test(stderr)) {
-    return new LayerflatError('TRUNCATED', `${where}: zstd data ends early (zstd: ${detail})`);
+    return problem('TRUNCATED', where, `zstd data ends early (zstd: ${detail})`);
   }
-  return new LayerflatError('IO', `${where}: zstd could not decompress the data, ${status} (zstd: ${detail})`);
+  // A signal is the program's fate, not the data's; an exit status with a message is zstd refusing the data.
+  const errCode = signal ? 'IO' : 'BAD_TAR';
+  return problem(errCode, where, `zstd could not decompress the data, ${status} (zstd: ${detail})`);
 }

@@ -8,7 +8,7 @@
  * the layer ends) delete only what lower layers made, wherever the marker stood in the tar.
  */
 import { LayerflatError } from '../errors.js';
-import type { HiddenReason } from '../merge/path-state.js';
+import type { HiddenReason } from './whiteout.js';
 import { classifyWhiteout, splitPath } from './whiteout.js';
 import { displayPath, type EntryType } from '../tar/entry.js';
 
@@ -61,8 +61,8 @@ export class FsTree<T> {
   }
 
   /** Apply one entry. A hardlink stores its target's value (the same object: one file). */
-  apply(entry: ApplyEntry<T>, where: string): Applied {
-    const wh = classifyWhiteout(entry.path, where);
+  apply(entry: ApplyEntry<T>): Applied {
+    const wh = classifyWhiteout(entry.path);
     if (wh.kind === 'whiteout') return (this.pending.push({ kind: 'whiteout', path: wh.target }), 'whiteout');
     if (wh.kind === 'opaque') return (this.pending.push({ kind: 'opaque', path: wh.dir }), 'opaque');
     if (wh.kind === 'aufs-meta') return 'ignored';
@@ -72,7 +72,7 @@ export class FsTree<T> {
       if (!target || target.isDir || target.value === undefined) {
         throw new LayerflatError(
           'BAD_TAR',
-          `${where}: hardlink "${displayPath(entry.path)}" → missing "${displayPath(entry.linkname)}"`,
+          `hardlink "${displayPath(entry.path)}" → missing "${displayPath(entry.linkname)}"`,
         );
       }
       value = target.value;

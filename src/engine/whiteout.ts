@@ -5,6 +5,9 @@
 import { LayerflatError } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
 
+/** Why a lower layer's entry is not in the merged filesystem. */
+export type HiddenReason = 'overwritten' | 'whited-out' | 'opaque' | 'replaced';
+
 export const WHITEOUT_PREFIX = '.wh.';
 export const OPAQUE_MARKER = '.wh..wh..opq';
 /** AUFS metadata (".wh..wh.plnk", ".wh..wh.aufs"): Docker skips these, and so do we. */
@@ -32,14 +35,14 @@ export function joinPath(parent: string, name: string): string {
  * Classify a path by its base name. Throws BAD_PATH for a bare ".wh." (it names nothing), so a
  * malformed layer fails loudly instead of deleting something by accident.
  */
-export function classifyWhiteout(path: string, where: string): WhiteoutKind {
+export function classifyWhiteout(path: string): WhiteoutKind {
   const { parent, base } = splitPath(path);
   if (!base.startsWith(WHITEOUT_PREFIX)) return { kind: 'none' };
   if (base === OPAQUE_MARKER) return { kind: 'opaque', dir: parent };
   if (base.startsWith(AUFS_META_PREFIX)) return { kind: 'aufs-meta' };
   const name = base.slice(WHITEOUT_PREFIX.length);
   if (name === '' || name === '.' || name === '..') {
-    throw new LayerflatError('BAD_PATH', `${where}: invalid whiteout "${displayPath(path)}" names nothing`);
+    throw new LayerflatError('BAD_PATH', `invalid whiteout "${displayPath(path)}" names nothing`);
   }
   return { kind: 'whiteout', target: joinPath(parent, name) };
 }

@@ -1,23 +1,31 @@
 /**
  * The flatten use case: open the source image, merge its layers (or the ones above a kept base)
- * into one, and hand the result to the sink — which writes under a temporary name and renames
- * only when the output is complete (and, with --verify, checked).
+ * into one, and hand the result to the sink — which writes under a temporary name and puts it in
+ * place only when the output is complete (and, with --verify, checked).
  */
-import fs from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { BufferRing } from '../bytes/ring.js';
 import { LayerflatError } from '../errors.js';
 import { flatConfig } from '../image/flat-config.js';
+import { parseImageName } from '../image/name.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Compression, Image, OpenNewLayerOptions, OutputImage, WriteResult } from '../image/types.js';
-import { DigestChecks, layerHeaders, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
-import { measureMerge, mergeLayers, scanLayers, type MergeStats } from '../merge/merge-stream.js';
+import { layerHeaders } from '../layers/headers.js';
+import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
+import { emptyStats, measureMerge, mergeLayers, type MergeStats } from '../merge/output.js';
 import type { PathState } from '../merge/path-state.js';
+import { scanLayers } from '../merge/plan.js';
+import { displayPath } from '../tar/entry.js';
 import { openSource, sinkFor } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
 import type { ImageReference } from '../transports/types.js';
-import { displayPath } from '../tar/entry.js';
 import { compareViews } from '../verify/compare.js';
 import { viewOfImage, viewOfReference } from '../verify/sides.js';
 import { VERSION } from '../version.js';
+import { keepCount } from './layers.js';
+import { Progress, type FlattenProgress } from './progress.js';
+
+export type { FlattenProgress } from './progress.js';
 
 export interface FlattenOptions {
   /** Source reference: "docker-archive:PATH[:REF]", "oci:DIR[:REF]", "oci-archive:…", a path or "-". */
@@ -26,7 +34,7 @@ export interface FlattenOptions {
   dest?: string;
   /** Compression of the new layer; default: the destination format's own default. */
   compression?: Compression;
-  /** Names for the output; default: the source's. */
+  /** Names for the output (Docker reference grammar); default: the source's. */
   tags?: string[];
   /** Keep this many bottom layers as they are and squash the rest. */
   keepBase?: number;
@@ -34,27 +42,23 @@ export interface FlattenOptions {
   fromLayer?: string;
   /** "os/arch[/variant]" to pick from a multi-platform index; default: the host's. */
   platform?: string;
-  /** Replace an existing destination (only once the new one is complete). */
+  /** Replace an existing destination (only once the new one is complete, and verified). */
   force?: boolean;
   /** Where to spool stdin / stdout archives; default: the OS temp dir. */
   tmpDir?: string;
   /**
-   * Before renaming the output into place, check it is the same filesystem as the source.
-   * Always done when --force is about to replace something that exists: a user's image is
-   * never overwritten by an unchecked replacement.
+   * Before putting the output in place, check it is the same filesystem as the source. Always
+   * done when --force is about to replace something that exists: a user's image is never
+   * overwritten by an unchecked replacement.
    */
   verify?: boolean;
+  /** What a source "-" reads and a destination "-" writes (the CLI passes the process's own). */
+  stdin?: Readable;
+  stdout?: Writable;
   /** Progress: called as layers start and bytes flow. */
   onProgress?: (p: FlattenProgress) => void;
-}
-
-export interface FlattenProgress {
-  layer: number; // how many layers have been started, counting from the top (they are read top-down)
-  layers: number;
-  tarBytesIn: number;
-  bytesOut: number;
-  /** Estimated fraction of the work done, 0..1 (by stored layer sizes). */
-  fraction: number;
+  /** The buffers plain layers are read into when the sink allows reuse (default: 3 of 256 KiB). */
+  readRing?: BufferRing;
 }
 
 export interface FlattenResult {
@@ -74,111 +78,150 @@ export interface FlattenResult {
   layerPasses: number;
   manifestDigest: string;
   configDigest: string;
-  layers: WriteResult['layers'];
+  layers: { digest: string; diffId: string; size: number; mediaType: string }[];
   tags: string[];
   /** Whether the output was checked against the source before it was put in place. */
   verified: boolean;
+  /** Things the user should know that are not errors ("nothing above the base to squash"). */
+  notes: string[];
   seconds: number;
 }
 
 /** Flatten one image. Throws LayerflatError; on any error nothing is left at the destination. */
 export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
-  const started = process.hrtime.bigint();
+  const started = performance.now();
   const sourceRef = parseReference(options.source, 'source');
   const destRef = parseReference(options.dest ?? '-', 'dest');
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const opened = await openSource(sourceRef, { platform, tmpDir: options.tmpDir });
+  const tags = checkTags(options.tags ?? []);
+  const sink = sinkFor(destRef);
+  const compression = options.compression ?? sink.defaultCompression;
+  const force = options.force ?? false;
+  // Before anything is read: a destination that cannot be written fails now, not after the layers.
+  const plan = await sink.prepare(destRef, { force, compression, verify: options.verify === true });
+  const opened = await openSource(sourceRef, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
-    const checks = new DigestChecks();
-    const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i), { checks }));
-    const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
-    const progress = new Progress(
-      options.onProgress,
-      layers.map((l, i) => ({ stats: l.stats, size: image.layers[i]!.size })),
-    );
-    // Made when the sink opens the layer: whether its chunks may come from reused buffers is the sink's to say.
-    let merged: ReturnType<typeof mergeLayers> | undefined;
-    const openFlat = async (o: OpenNewLayerOptions = {}) => {
-      if (merged) throw new Error('the flat layer opens once');
-      merged = mergeLayers(layers.slice(keep), {
-        base,
-        onLayer: (i) => progress.layerStarted(keep + i),
-        reuseBuffers: o.chunksMayBeReused,
-      });
-      return checkedAtEnd(progress.watch(merged.stream, merged.stats), checks);
-    };
-    const sink = sinkFor(destRef);
-    const verify =
-      options.verify === true || (options.force === true && destRef.path !== '-' && fs.existsSync(destRef.path));
-    const compression = options.compression ?? sink.defaultCompression;
-    const size = sink.streamsPlannedLayers
-      ? await plannedSize(image, keep, destRef, compression, verify, base)
-      : undefined;
+    const verify = options.verify === true || plan.exists;
+    const notes: string[] = [];
+    if (keep === image.layers.length) {
+      notes.push(`nothing above the ${keep} kept layers to squash: the image is written unchanged`);
+    }
+    const run = new FlatLayer(image, keep, options);
+    const beforeCommit = verify ? (staged: ImageReference) => verifyOutput(image, staged, options) : undefined;
+    const size = plan.wantsLayerSizes && keep < image.layers.length ? await run.plannedSize() : undefined;
+    const squash = keep < image.layers.length;
+    const tool = `layerflat ${VERSION}`;
     const output: OutputImage = {
-      config: flatConfig(image.config, { keep, layerCount: image.layers.length, tool: `layerflat ${VERSION}` }),
+      config: squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config,
       layers: [
         ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        { kind: 'new' as const, size, open: openFlat },
+        ...(squash ? [{ kind: 'new' as const, size, open: (o?: OpenNewLayerOptions) => run.open(o) }] : []),
       ],
-      tags: options.tags && options.tags.length > 0 ? options.tags : [...image.tags],
+      tags: tags.length > 0 ? tags : [...image.tags],
     };
-    const written = await sink
-      .write(destRef, output, {
-        compression,
-        force: options.force ?? false,
-        tmpDir: options.tmpDir,
-        beforeCommit: verify ? (staged) => verifyOutput(image, staged) : undefined,
-      })
-      .catch((err: unknown) => {
-        checks.abandon(); // do not keep hashing input for a run that has failed
-        throw err;
-      });
-    if (!merged) throw new Error('the sink never wrote the flat layer');
-    return result(
-      options,
-      image,
-      keep,
-      merged.stats,
-      layers.map((l) => l.stats),
-      written,
-      output.tags,
-      verify,
-      started,
-    );
+    const sinkOptions = { compression, force, tmpDir: options.tmpDir, stdout: options.stdout, beforeCommit };
+    const written = await sink.write(destRef, output, sinkOptions).catch((err: unknown) => {
+      run.abandon(); // do not keep hashing input for a run that has failed
+      throw err;
+    });
+    return result(options, image, keep, run, written, output.tags, verify, notes, started);
   } finally {
     await opened.close();
   }
 }
 
-/** The flat layer's bytes, ending only once every source layer's diff_id check has passed. */
-async function* checkedAtEnd(chunks: AsyncIterable<Buffer>, checks: DigestChecks): AsyncGenerator<Buffer> {
-  yield* chunks;
-  await checks.settle();
+/** -t names must be image names as Docker reads them ("repo[:tag]", lower case, no digest). */
+function checkTags(tags: readonly string[]): string[] {
+  for (const t of tags) {
+    if (t.includes('@') || parseImageName(t) === undefined) {
+      throw new LayerflatError(
+        'USAGE',
+        `-t ${JSON.stringify(t)} is not a valid image name (expected repo[:tag], lower-case repo)`,
+      );
+    }
+  }
+  return [...tags];
 }
 
 /**
- * An archive on stdout cannot be built and then renamed, and a tar member's size must precede
- * its bytes: planning the flat layer's exact size first (tar headers only, read in place where
- * the layers are plain tars in a file) lets it stream out with no temporary copy at all.
+ * The flat layer of one run: the squashed layers, read when the sink opens it — that is when the
+ * sink says whether its chunks may come from reused buffers — and ending only once every source
+ * layer's checks have passed, so a damaged layer fails the run before anything is put in place.
  */
-async function plannedSize(
-  image: Image,
-  keep: number,
-  dest: ImageReference,
-  compression: Compression,
-  verify: boolean,
-  base: PathState | undefined,
-): Promise<number | undefined> {
-  if (dest.path !== '-' || compression !== 'none' || verify) return undefined;
-  const headers = image.layers.slice(keep).map((l, i) => layerHeaders(l, layerWhere(image, keep + i)));
-  return measureMerge(headers, { base });
+class FlatLayer {
+  readonly checks = new DigestChecks();
+  readonly stats: LayerReadStats[];
+  readonly progress: Progress;
+  merge: MergeStats = emptyStats();
+  private opened = false;
+  private base: Promise<PathState | undefined> | undefined;
+
+  constructor(
+    private readonly image: Image,
+    private readonly keep: number,
+    private readonly options: FlattenOptions,
+  ) {
+    this.stats = image.layers.map(() => ({ tarBytes: 0, passes: 0 }));
+    this.progress = new Progress(
+      options.onProgress,
+      this.stats.map((stats, i) => ({ stats, size: image.layers[i]!.size })),
+    );
+  }
+
+  /** What the kept base layers hold (for the whiteouts the flat layer must keep). */
+  private baseState(): Promise<PathState | undefined> {
+    this.base ??= this.keep > 0 ? scanLayers(this.layers(0, this.keep, {})) : Promise.resolve(undefined);
+    return this.base;
+  }
+
+  private layers(from: number, to: number, o: { ring?: BufferRing; checks?: DigestChecks }) {
+    const { image } = this;
+    return image.layers.slice(from, to).map((l, k) => {
+      const i = from + k;
+      return layerTar(l, layerWhere(image, i), { stats: this.stats[i], ...o });
+    });
+  }
+
+  /**
+   * The flat layer's exact size, by planning alone (tar headers only, read in place where the
+   * layers are plain tars in a file) — what lets an archive on stdout stream with no temporary copy.
+   */
+  async plannedSize(): Promise<number> {
+    const { image, keep } = this;
+    const headers = image.layers.slice(keep).map((l, k) => layerHeaders(l, layerWhere(image, keep + k)));
+    return measureMerge(headers, { base: await this.baseState() });
+  }
+
+  async open(o: OpenNewLayerOptions = {}): Promise<AsyncIterable<Buffer>> {
+    if (this.opened) throw new Error('the flat layer opens once');
+    this.opened = true;
+    const ring = o.chunksMayBeReused ? (this.options.readRing ?? new BufferRing()) : undefined;
+    const layers = this.layers(this.keep, this.image.layers.length, { ring, checks: this.checks });
+    const merged = mergeLayers(layers, {
+      base: await this.baseState(),
+      onLayer: (i) => this.progress.layerStarted(this.keep + i),
+    });
+    this.merge = merged.stats;
+    return this.checkedAtEnd(this.progress.watch(merged.stream, merged.stats));
+  }
+
+  abandon(): void {
+    this.checks.abandon();
+  }
+
+  /** The flat layer's bytes, ending only once every source layer's check has passed. */
+  private async *checkedAtEnd(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+    yield* chunks;
+    await this.checks.settle();
+  }
 }
 
 /** --verify: the staged output must show the same filesystem as the source, or nothing is written. */
-async function verifyOutput(image: Image, staged: ImageReference): Promise<void> {
-  const differences = compareViews(await viewOfImage(image), await viewOfReference(staged));
+async function verifyOutput(image: Image, staged: ImageReference, options: FlattenOptions): Promise<void> {
+  const source = await viewOfImage(image);
+  const differences = compareViews(source, await viewOfReference(staged, { tmpDir: options.tmpDir }));
   if (differences.length === 0) return;
   const first = differences
     .slice(0, 5)
@@ -190,102 +233,24 @@ async function verifyOutput(image: Image, staged: ImageReference): Promise<void>
   );
 }
 
-/** How many bottom layers --keep-base / --from-layer keep; at least one layer must be squashed. */
-function keepCount(image: Image, o: FlattenOptions): number {
-  const n = image.layers.length;
-  if (n === 0) throw new LayerflatError('BAD_MANIFEST', `${image.origin}: the image has no layers`);
-  if (o.keepBase !== undefined && o.fromLayer !== undefined) {
-    throw new LayerflatError('USAGE', '--keep-base and --from-layer say the same thing; give one');
-  }
-  let keep = o.keepBase ?? 0;
-  if (o.fromLayer !== undefined) keep = layerIndex(image, o.fromLayer);
-  if (!Number.isInteger(keep) || keep < 0 || keep >= n) {
-    throw new LayerflatError('USAGE', `cannot keep ${keep} of ${n} layers: at least one layer must remain to squash`);
-  }
-  return keep;
-}
-
-function layerIndex(image: Image, spec: string): number {
-  if (/^\d+$/.test(spec)) return Number(spec);
-  const want = spec.includes(':') ? spec : `sha256:${spec}`;
-  const hits = image.layers.flatMap((l, i) => ([l.diffId, l.digest].some((d) => d?.startsWith(want)) ? [i] : []));
-  const unique = [...new Set(hits)];
-  if (unique.length === 1) return unique[0]!;
-  const list = image.layers.map((l, i) => `  ${i}: ${l.diffId}`).join('\n');
-  const why = unique.length === 0 ? 'matches no layer' : 'matches several layers';
-  throw new LayerflatError('USAGE', `--from-layer ${spec} ${why}; the layers are:\n${list}`);
-}
-
-/**
- * Turns layer starts and output bytes into FlattenProgress calls, at most every 8 MiB. The
- * fraction done is weighed by stored layer sizes, the only sizes known before reading; inside a
- * compressed layer the stored bytes read are estimated from the tar bytes and the ratio seen so far.
- */
-class Progress {
-  private current = -1;
-
-  constructor(
-    private readonly callback: ((p: FlattenProgress) => void) | undefined,
-    private readonly layers: readonly { stats: LayerReadStats; size?: number }[],
-  ) {}
-
-  layerStarted(index: number): void {
-    this.current = index;
-    this.report(0);
-  }
-
-  async *watch(stream: AsyncIterable<Buffer>, stats: MergeStats): AsyncGenerator<Buffer> {
-    let next = 0;
-    for await (const chunk of stream) {
-      yield chunk;
-      if (this.callback && stats.bytesOut >= next) {
-        next = stats.bytesOut + (8 << 20);
-        this.report(stats.bytesOut);
-      }
-    }
-  }
-
-  private report(bytesOut: number): void {
-    if (!this.callback) return;
-    const tarBytesIn = this.layers.reduce((s, l) => s + l.stats.tarBytes, 0);
-    const layer = this.layers.length - this.current;
-    this.callback({ layer, layers: this.layers.length, tarBytesIn, bytesOut, fraction: this.fraction() });
-  }
-
-  /** Layers are read top-down: those above `current` are done. */
-  private fraction(): number {
-    const size = (l: { stats: LayerReadStats; size?: number }) => l.size ?? l.stats.tarBytes;
-    const total = this.layers.reduce((s, l) => s + size(l), 0);
-    const done = this.layers.slice(this.current + 1);
-    const ratio = storedPerTarByte(done);
-    const cur = this.layers[this.current];
-    const partial = cur ? Math.min(size(cur), cur.stats.tarBytes * (cur.stats.compression === 'none' ? 1 : ratio)) : 0;
-    return total > 0 ? Math.min(1, (done.reduce((s, l) => s + size(l), 0) + partial) / total) : 0;
-  }
-}
-
-function storedPerTarByte(done: readonly { stats: LayerReadStats; size?: number }[]): number {
-  const compressed = done.filter((l) => l.stats.compression !== 'none' && l.size !== undefined && l.stats.tarBytes > 0);
-  const tar = compressed.reduce((s, l) => s + l.stats.tarBytes, 0);
-  return tar > 0 ? compressed.reduce((s, l) => s + l.size!, 0) / tar : 0.35; // 0.35: a typical gzip ratio
-}
-
 function result(
   o: FlattenOptions,
   image: Image,
   keep: number,
-  stats: MergeStats,
-  layerStats: LayerReadStats[],
+  run: FlatLayer,
   written: WriteResult,
   tags: readonly string[],
   verified: boolean,
-  started: bigint,
+  notes: string[],
+  started: number,
 ): FlattenResult {
+  const stats = run.merge;
+  const squashed = keep < image.layers.length;
   return {
     source: o.source,
     dest: o.dest ?? '-',
     layersIn: image.layers.length,
-    layersOut: keep + 1,
+    layersOut: squashed ? keep + 1 : keep,
     keptBase: keep,
     entries: {
       in: stats.entriesIn,
@@ -295,16 +260,17 @@ function result(
       whiteoutsWritten: stats.whiteoutsWritten,
     },
     bytes: {
-      tarIn: layerStats.reduce((s, l) => s + l.tarBytes, 0),
+      tarIn: run.stats.reduce((s, l) => s + l.tarBytes, 0),
       tarOut: stats.bytesOut,
       written: written.bytesWritten,
     },
-    layerPasses: layerStats.reduce((s, l) => s + l.passes, 0),
-    manifestDigest: written.manifestDigest,
-    configDigest: written.configDigest,
-    layers: written.layers,
+    layerPasses: run.stats.reduce((s, l) => s + l.passes, 0),
+    manifestDigest: String(written.manifestDigest),
+    configDigest: String(written.configDigest),
+    layers: written.layers.map((l) => ({ ...l, digest: String(l.digest), diffId: String(l.diffId) })),
     tags: [...tags],
     verified,
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    notes,
+    seconds: (performance.now() - started) / 1000,
   };
 }

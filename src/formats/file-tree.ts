@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { rangeChunks } from '../bytes/file-range.js';
 import { LayerflatError, asLayerflatError } from '../errors.js';
 import { parseJSONBytes } from '../image/manifest.js';
 import type { FileRange } from '../image/types.js';
@@ -22,27 +22,16 @@ export interface FileTree {
   has(name: string): boolean;
   /** The size of file `name`; NOT_FOUND if absent. */
   size(name: string): number;
-  /** The whole content of a small file; NOT_FOUND if absent. */
+  /** The whole content of a small file (at most 64 MiB, BAD_MANIFEST beyond); NOT_FOUND if absent. */
   read(name: string): Promise<Buffer>;
   /** Parse file `name` as JSON; BAD_MANIFEST naming `where` (default: the file) if it is not. */
   readJSON(name: string, where?: string): Promise<unknown>;
-  /** Stream exactly the bytes of file `name`; NOT_FOUND if absent. */
-  open(name: string): Readable;
   /** Where the bytes of file `name` lie on disk; NOT_FOUND if absent. */
   locate(name: string): FileRange;
 }
 
-/**
- * Read size for blobs and archive members: 256 KiB rather than the stream default of 64 KiB, so a
- * multi-GB layer is 4× fewer reads and chunks through the tar stages. Not 1 MiB: a chunk stays
- * alive while all its entries are merged, and a 1 MiB chunk of small files outlived enough
- * young-generation GCs to be promoted, where V8 frees it only every ~64 MB — a 300k-file layer
- * peaked at 73 MB of dead read buffers with 1 MiB reads, 8 MB with 256 KiB, at the same speed.
- */
-const READ_CHUNK = 256 * 1024;
-
-/** Largest JSON document we load into memory; real manifests and configs are kilobytes. */
-const MAX_JSON = 64 * 1024 * 1024;
+/** Largest document we load into memory; real manifests and configs are kilobytes. */
+const MAX_DOCUMENT = 64 * 1024 * 1024;
 
 /** Normalise a relative name; undefined if it is absolute or climbs out with "..". */
 export function cleanName(name: string): string | undefined {
@@ -62,33 +51,32 @@ interface Located {
 function treeFrom(where: string, locate: (name: string) => Located | undefined): FileTree {
   const must = (name: string): Located => {
     const loc = locate(name);
-    if (!loc) throw new LayerflatError('NOT_FOUND', `${where}: ${name} is missing`);
+    if (!loc) throw new LayerflatError('NOT_FOUND', `${where}: ${name} is missing`, { located: true });
     return loc;
   };
-  const open = (name: string): Readable => {
+  const range = (name: string): FileRange => {
     const { file, start, size } = must(name);
-    if (size === 0) return Readable.from([]);
-    return fs.createReadStream(file, { start, end: start + size - 1, highWaterMark: READ_CHUNK });
+    return { path: file, start, size };
   };
-  const read = async (name: string): Promise<Buffer> => {
+  const read = async (name: string, label = `${where}: ${name}`): Promise<Buffer> => {
+    const at = range(name);
+    if (at.size > MAX_DOCUMENT) {
+      throw new LayerflatError('BAD_MANIFEST', `${label}: ${at.size} bytes, too large for a document`, {
+        located: true,
+      });
+    }
     const chunks: Buffer[] = [];
-    for await (const chunk of open(name)) chunks.push(chunk as Buffer);
+    for await (const chunk of rangeChunks(at)) chunks.push(chunk);
     return Buffer.concat(chunks);
   };
   return {
     where,
     has: (name) => locate(name) !== undefined,
-    locate: (name) => {
-      const { file, start, size } = must(name);
-      return { path: file, start, size };
-    },
+    locate: range,
     size: (name) => must(name).size,
-    open,
-    read,
+    read: (name) => read(name),
     async readJSON(name, label = `${where}: ${name}`) {
-      if (must(name).size > MAX_JSON)
-        throw new LayerflatError('BAD_MANIFEST', `${label}: too large for a JSON document`);
-      return parseJSONBytes(await read(name), label);
+      return parseJSONBytes(await read(name, label), label);
     },
   };
 }
@@ -99,12 +87,15 @@ export function directoryTree(dir: string): FileTree {
     const clean = cleanName(name);
     if (clean === undefined) return undefined;
     const file = path.join(dir, clean);
+    let st: fs.Stats;
     try {
-      const st = fs.statSync(file);
-      return st.isFile() ? { file, start: 0, size: st.size } : undefined;
-    } catch {
-      return undefined;
+      st = fs.statSync(file);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw asLayerflatError(err, file); // EACCES and the like: say so, do not call it missing
     }
+    return st.isFile() ? { file, start: 0, size: st.size } : undefined;
   });
 }
 
@@ -126,17 +117,17 @@ function resolveEntry(byPath: Map<string, TarEntry>, name: string): TarEntry | u
   return undefined;
 }
 
-/** Index a tar file by its headers and return a tree over its members. */
-export async function tarFileTree(file: string): Promise<FileTree> {
+/** Index a tar file by its headers and return a tree over its members; `label` names it in messages. */
+export async function tarFileTree(file: string, label = file): Promise<FileTree> {
   let entries: TarEntry[];
   try {
-    entries = await listTarFile(file, { where: file });
+    entries = await listTarFile(file, { where: label });
   } catch (err) {
-    throw asLayerflatError(err, file);
+    throw asLayerflatError(err, label);
   }
   const byPath = new Map<string, TarEntry>();
   for (const e of entries) byPath.set(e.path, e); // later members win, as on extraction
-  return treeFrom(file, (name) => {
+  return treeFrom(label, (name) => {
     const clean = cleanName(name);
     if (clean === undefined) return undefined;
     const e = resolveEntry(byPath, Buffer.from(clean, 'utf8').toString('latin1'));

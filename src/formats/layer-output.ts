@@ -6,25 +6,26 @@
  */
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { LayerflatError } from '../errors.js';
 import { compressStream } from '../compress/compress.js';
-import { MAGIC_LENGTH, detectCompression, layerMediaType } from '../compress/detect.js';
-import { DigestStream } from '../image/digest.js';
+import { DigestStream } from '../bytes/verify.js';
 import { GrowingFileDigest, type FileDigest } from '../bytes/file-digest.js';
-import type { Compression, OutputLayer } from '../image/types.js';
-import type { ChunkConsumer } from '../tar/archive-file-writer.js';
+import { Digest } from '../image/digest.js';
+import { layerMediaType } from '../image/media-types.js';
+import type { Compression, Layer, OutputLayer } from '../image/types.js';
+import { readLayerStored } from '../layers/read.js';
+import type { ChunkConsumer } from '../bytes/consumer.js';
 
 /** What was written for one layer. */
 export interface WrittenLayer {
-  digest: string;
-  diffId: string;
+  digest: Digest;
+  diffId: Digest;
   size: number;
   mediaType: string;
 }
 
 /**
  * The digest and size of what passes into `consume`: read back from its file off the main
- * thread when it writes to one (see image/file-digest.ts), else hashed on the way through.
+ * thread when it writes to one (see bytes/file-digest.ts), else hashed on the way through.
  */
 async function consumeDigested(source: AsyncIterable<Buffer>, consume: ChunkConsumer): Promise<FileDigest> {
   if (!consume.file) {
@@ -77,33 +78,24 @@ async function writeNew(
   await feeding;
   return {
     digest: out.digest,
-    diffId: `sha256:${diff.digest('hex')}`,
+    diffId: Digest.sha256Hex(diff.digest('hex')),
     size: out.size,
     mediaType: layerMediaType(compression),
   };
 }
 
-async function writeCopy(
-  layer: Extract<OutputLayer, { kind: 'copy' }>['layer'],
-  consume: ChunkConsumer,
-): Promise<WrittenLayer> {
-  let head = Buffer.alloc(0); // the first bytes tell the stored compression (docker-archive sources declare none)
-  async function* capture(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
-    for await (const chunk of chunks) {
-      if (head.length < MAGIC_LENGTH) head = Buffer.concat([head, chunk.subarray(0, MAGIC_LENGTH - head.length)]);
-      yield chunk;
-    }
+/** A kept layer's stored bytes, verbatim; read through layers/read.ts, so they are checked as they go. */
+async function writeCopy(layer: Layer, consume: ChunkConsumer): Promise<WrittenLayer> {
+  const read = await readLayerStored(layer);
+  let out: FileDigest;
+  try {
+    out = await consumeDigested(read.chunks, consume);
+    await read.checked;
+  } catch (err) {
+    read.stop();
+    throw err;
   }
-  const out = await consumeDigested(capture(await layer.open()), consume);
-  if (layer.digest !== undefined && layer.digest !== out.digest) {
-    throw new LayerflatError('DIGEST_MISMATCH', `layer ${layer.digest} read back as ${out.digest} while copying`);
-  }
-  return {
-    digest: out.digest,
-    diffId: layer.diffId,
-    size: out.size,
-    mediaType: layerMediaType(detectCompression(head)),
-  };
+  return { digest: out.digest, diffId: layer.diffId!, size: out.size, mediaType: layerMediaType(read.compression) };
 }
 
 /**

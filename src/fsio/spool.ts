@@ -1,8 +1,8 @@
 /**
- * Spooling a stream (stdin) once into a temporary file, because every archive format needs
- * random access: a docker-archive's manifest.json may come last, and layers are read where they
- * lie. The file lives in a fresh directory made by us inside tmpDir; only that directory is
- * removed, never tmpDir itself.
+ * Private temporary directories in --tmp-dir (or the OS's), and spooling a stream (stdin) once
+ * into a file there, because every archive format needs random access: a docker-archive's
+ * manifest.json may come last, and layers are read where they lie. Only the directory made here
+ * is ever removed, never tmpDir itself.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -10,7 +10,8 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asLayerflatError } from '../errors.js';
-import { removeOnSignal, removeTemp } from './cleanup.js';
+import { forgetTemp, registerTemp, removeTemp } from './cleanup.js';
+import { removeStaleTemps, tempTag } from './temp-names.js';
 
 /** A spooled copy of a stream; `remove()` deletes it (idempotent). */
 export interface Spooled {
@@ -19,21 +20,25 @@ export interface Spooled {
 }
 
 /**
- * Create a private temporary directory in `tmpDir` (default: the OS's), registered for removal
- * on SIGINT/SIGTERM. The caller removes it with `removeTemp`.
+ * Create a private temporary directory "layerflat-LABEL-HOST-PID-…" in `tmpDir` (default: the
+ * OS's), registered as ours; stale ones of dead layerflat processes there go first. The caller
+ * removes it with `removeTemp`.
  */
 export async function makePrivateTempDir(tmpDir: string | undefined, label: string): Promise<string> {
   const parent = tmpDir ?? os.tmpdir();
+  await removeStaleTemps(parent, (name) => /^layerflat-(spool|out)-/.test(name));
+  const dir = path.join(parent, `layerflat-${label}-${tempTag().slice('layerflat-'.length)}`);
+  registerTemp(dir);
   try {
-    const dir = await fs.promises.mkdtemp(path.join(parent, `layerflat-${label}-`));
-    removeOnSignal(dir);
+    await fs.promises.mkdir(dir, { mode: 0o700 });
     return dir;
   } catch (err) {
+    forgetTemp(dir);
     throw asLayerflatError(err, `creating a temporary directory in ${parent}`);
   }
 }
 
-/** Copy `input` to a new temporary file in `tmpDir`; removes it again if the copy fails. */
+/** Copy `input` (stdin) to a new temporary file in `tmpDir`; removes it again if the copy fails. */
 export async function spoolToFile(input: Readable, tmpDir: string | undefined, name = 'stdin.tar'): Promise<Spooled> {
   const dir = await makePrivateTempDir(tmpDir, 'spool');
   const file = path.join(dir, name);
@@ -42,7 +47,7 @@ export async function spoolToFile(input: Readable, tmpDir: string | undefined, n
     await pipeline(input, fs.createWriteStream(file, { flags: 'wx' }));
   } catch (err) {
     await remove();
-    throw asLayerflatError(err, 'spooling standard input');
+    throw asLayerflatError(err, `spooling stdin into ${dir}`);
   }
   return { path: file, remove };
 }

@@ -1,15 +1,19 @@
 /**
- * Writing an output under a temporary name beside DEST and renaming it into place only when it
- * is complete, so DEST is either untouched or whole. The temporary lives in DEST's own directory
+ * Writing an output under a temporary name beside DEST and putting it in place only when it is
+ * complete, so DEST is either untouched or whole. The temporary lives in DEST's own directory
  * (same filesystem, so the rename is atomic), is created exclusively by us, and is the only thing
- * ever removed — on error, on discard and on SIGINT/SIGTERM. An existing DEST is refused with
- * DEST_EXISTS unless `force`; a directory is never replaced by a file.
+ * ever removed — on error, on discard, on a signal (the CLI's handler) and, once its process is
+ * gone, by the next run writing there (temp-names.ts).
+ *
+ * DEST rules: a missing parent directory fails before any work; an existing DEST is DEST_EXISTS
+ * unless `force`; only a regular file is ever replaced (never a directory, symlink, device, fifo
+ * or socket), and the replacement keeps its mode (and, as root, its owner).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { LayerflatError, asLayerflatError } from '../errors.js';
-import { forget, removeOnSignal, removeTemp } from './cleanup.js';
+import { forgetTemp, registerTemp, removeTemp } from './cleanup.js';
+import { removeStaleTemps, tempNameBeside } from './temp-names.js';
 
 /** An output being built at `temp`, to become `dest` on commit. */
 export interface StagedOutput {
@@ -34,21 +38,75 @@ function exists(dest: string, why: string): LayerflatError {
   return new LayerflatError('DEST_EXISTS', `${dest} ${why}`);
 }
 
-/** A fresh name beside `dest`: ".NAME.layerflat-XXXXXXXX.tmp". */
-function tempNameFor(dest: string): string {
-  const suffix = crypto.randomBytes(4).toString('hex');
-  return path.join(path.dirname(dest), `.${path.basename(dest)}.layerflat-${suffix}.tmp`);
+/** What lies at `st`, for a message: "a directory", "a symbolic link", "a character device" … */
+function kindOf(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isFIFO()) return 'a fifo';
+  if (st.isSocket()) return 'a socket';
+  return 'a regular file';
 }
 
-async function checkParent(dest: string): Promise<void> {
+/** The parent directory of `dest` must exist (and be a directory), before any work is done. */
+async function checkParent(dest: string): Promise<string> {
   const parent = path.dirname(path.resolve(dest));
-  const st = await lstatOrUndefined(parent);
+  let st: fs.Stats | undefined;
+  try {
+    st = await fs.promises.stat(parent);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw asLayerflatError(err, `cannot write ${dest}`);
+  }
   if (!st) throw new LayerflatError('NOT_FOUND', `cannot write ${dest}: directory ${parent} does not exist`);
+  if (!st.isDirectory()) throw new LayerflatError('IO', `cannot write ${dest}: ${parent} is not a directory`);
+  return parent;
+}
+
+/**
+ * Check a FILE destination before any work: its directory exists, and it is absent or (with
+ * `force`) a regular file. Returns whether something is there.
+ */
+export async function checkFileDest(dest: string, force: boolean): Promise<boolean> {
+  await checkParent(dest);
+  const st = await lstatOrUndefined(dest);
+  if (!st) return false;
+  if (!st.isFile()) {
+    throw exists(dest, `is ${kindOf(st)}; layerflat replaces only regular files, and only with --force`);
+  }
+  if (!force) throw exists(dest, 'already exists; pass --force to replace it');
+  return true;
+}
+
+/** Check a new DIRECTORY destination: absent or an empty directory, in an existing directory. */
+export async function checkDirectoryDest(dest: string): Promise<void> {
+  await checkParent(dest);
+  const st = await lstatOrUndefined(dest);
+  if (st && !st.isDirectory()) throw exists(dest, `is ${kindOf(st)}, not a directory; layerflat will not replace it`);
+  if (st && (await fs.promises.readdir(dest)).length > 0) throw exists(dest, 'exists and is not empty');
+}
+
+/** Temporaries beside DEST left by a layerflat process that no longer runs. */
+function removeStaleBeside(dest: string): Promise<string[]> {
+  const dir = path.dirname(path.resolve(dest));
+  return removeStaleTemps(dir, (name) => name.startsWith('.') && name.endsWith('.tmp'));
+}
+
+/** Give the file that will replace `st` its mode, and as root its owner. */
+async function inheritModeAndOwner(temp: string, st: fs.Stats): Promise<void> {
+  await fs.promises.chmod(temp, st.mode & 0o7777);
+  if (process.getuid?.() === 0) await fs.promises.chown(temp, st.uid, st.gid);
 }
 
 /** Move a file into place without replacing anything unless `force` (link fails on EEXIST). */
 async function placeFile(temp: string, dest: string, force: boolean): Promise<void> {
-  if (force) return fs.promises.rename(temp, dest);
+  if (force) {
+    const st = await lstatOrUndefined(dest);
+    if (st && !st.isFile()) throw exists(dest, `became ${kindOf(st)} while writing; nothing was changed`);
+    if (st) await inheritModeAndOwner(temp, st);
+    return fs.promises.rename(temp, dest);
+  }
   try {
     await fs.promises.link(temp, dest);
     await fs.promises.unlink(temp);
@@ -70,33 +128,38 @@ function staged(dest: string, temp: string, place: () => Promise<void>): StagedO
       try {
         await place();
       } catch (err) {
+        if (err instanceof LayerflatError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
         if (code === 'ENOTEMPTY' || code === 'EEXIST' || code === 'ENOTDIR' || code === 'EISDIR') {
           throw exists(dest, 'appeared while writing and is not replaceable; nothing was changed');
         }
-        throw asLayerflatError(err, `renaming ${temp} to ${dest}`);
+        throw asLayerflatError(err, `putting ${dest} in place`);
       }
-      forget(temp);
+      forgetTemp(temp);
     },
     discard: () => removeTemp(temp),
   };
 }
 
 /**
- * Stage a FILE output: check DEST (absent, or a non-directory with force) and create an empty
- * temporary file beside it.
+ * Stage a FILE output: check DEST (see checkFileDest) and create an empty temporary file beside
+ * it — with the mode of the file it will replace, so a private image is never readable by others
+ * while it is written.
  */
 export async function stageFile(dest: string, force: boolean): Promise<StagedOutput> {
-  const st = await lstatOrUndefined(dest);
-  if (st?.isDirectory()) throw exists(dest, 'is a directory; layerflat will not replace a directory with a file');
-  if (st && !force) throw exists(dest, 'already exists; pass --force to replace it');
-  await checkParent(dest);
-  const temp = tempNameFor(dest);
-  removeOnSignal(temp);
-  await fs.promises.writeFile(temp, '', { flag: 'wx' }).catch((err) => {
-    forget(temp);
+  const replacing = await checkFileDest(dest, force);
+  await removeStaleBeside(dest);
+  const temp = tempNameBeside(dest);
+  registerTemp(temp);
+  try {
+    await fs.promises.writeFile(temp, '', { flag: 'wx', mode: 0o600 });
+    const st = replacing ? await lstatOrUndefined(dest) : undefined;
+    if (st?.isFile()) await inheritModeAndOwner(temp, st);
+    else await fs.promises.chmod(temp, 0o666 & ~process.umask());
+  } catch (err) {
+    await removeTemp(temp).catch(() => undefined);
     throw asLayerflatError(err, `creating ${temp}`);
-  });
+  }
   return staged(dest, temp, () => placeFile(temp, dest, force));
 }
 
@@ -105,14 +168,12 @@ export async function stageFile(dest: string, force: boolean): Promise<StagedOut
  * replaces atomically); anything else is DEST_EXISTS, force or not.
  */
 export async function stageDirectory(dest: string): Promise<StagedOutput> {
-  const st = await lstatOrUndefined(dest);
-  if (st && !st.isDirectory()) throw exists(dest, 'exists and is not a directory; layerflat will not replace it');
-  if (st && (await fs.promises.readdir(dest)).length > 0) throw exists(dest, 'exists and is not empty');
-  await checkParent(dest);
-  const temp = tempNameFor(dest);
-  removeOnSignal(temp);
-  await fs.promises.mkdir(temp).catch((err) => {
-    forget(temp);
+  await checkDirectoryDest(dest);
+  await removeStaleBeside(dest);
+  const temp = tempNameBeside(dest);
+  registerTemp(temp);
+  await fs.promises.mkdir(temp).catch((err: unknown) => {
+    forgetTemp(temp);
     throw asLayerflatError(err, `creating ${temp}`);
   });
   return staged(dest, temp, () => fs.promises.rename(temp, dest));
@@ -136,4 +197,17 @@ export async function commitWhenBuilt<T>(
     await out.discard().catch(() => undefined); // the first error is the one to report
     throw err;
   }
+}
+
+/**
+ * Write a small file (an SVG chart, a report) the way every output is written: beside `dest`,
+ * then put in place — never through a symlink someone planted, never over a file unless `force`.
+ */
+export async function writeFileSafely(dest: string, data: string | Buffer, force: boolean): Promise<void> {
+  const out = await stageFile(dest, force);
+  await commitWhenBuilt(out, async (temp) => {
+    await fs.promises.writeFile(temp, data).catch((err: unknown) => {
+      throw asLayerflatError(err, `writing ${temp}`);
+    });
+  });
 }

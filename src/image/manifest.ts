@@ -5,6 +5,7 @@
  * UNKNOWN_MEDIA_TYPE naming that place, so a user learns which file of which archive is wrong.
  */
 import { LayerflatError } from '../errors.js';
+import { Digest } from './digest.js';
 import type { Descriptor, ImageConfig, Platform } from './types.js';
 import { isIndexMediaType, isManifestMediaType } from './media-types.js';
 
@@ -25,10 +26,18 @@ export interface ImageManifest {
   annotations?: Record<string, string>;
 }
 
-const DIGEST = /^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/;
-
 function bad(where: string, what: string): LayerflatError {
-  return new LayerflatError('BAD_MANIFEST', `${where}: ${what}`);
+  return new LayerflatError('BAD_MANIFEST', `${where}: ${what}`, { located: true });
+}
+
+/** A digest field parsed once; BAD_MANIFEST (or UNSUPPORTED for another algorithm) naming it. */
+function digestField(v: unknown, where: string, field: string): Digest {
+  try {
+    return Digest.parse(v);
+  } catch (err) {
+    const e = err as LayerflatError;
+    throw new LayerflatError(e.code, `${where}: ${field}: ${e.message}`, { located: true });
+  }
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -57,17 +66,17 @@ export function parseJSONBytes(data: Buffer, where: string): unknown {
   try {
     return JSON.parse(data.toString('utf8')) as unknown;
   } catch (err) {
-    throw new LayerflatError('BAD_MANIFEST', `${where}: invalid JSON: ${(err as Error).message}`, { cause: err });
+    const message = `${where}: invalid JSON: ${(err as Error).message}`;
+    throw new LayerflatError('BAD_MANIFEST', message, { cause: err, located: true });
   }
 }
 
 /** Validate one content descriptor; `field` names it in messages ("layers[2]"). */
 export function parseDescriptor(v: unknown, where: string, field: string): Descriptor {
   if (!isObject(v)) throw bad(where, `${field} is not an object`);
-  const { mediaType, digest, size } = v;
+  const { mediaType, size } = v;
   if (typeof mediaType !== 'string' || mediaType === '') throw bad(where, `${field} has no mediaType`);
-  if (typeof digest !== 'string' || !DIGEST.test(digest))
-    throw bad(where, `${field} has an invalid digest ${JSON.stringify(digest)}`);
+  const digest = digestField(v['digest'], where, `${field}.digest`);
   if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0)
     throw bad(where, `${field} has an invalid size ${JSON.stringify(size)}`);
   const annotations = stringMap(v['annotations'], where, `${field}.annotations`);
@@ -137,10 +146,7 @@ export function parseConfig(json: unknown, where: string): ImageConfig {
   if (!isObject(rootfs) || !Array.isArray(rootfs['diff_ids'])) throw bad(where, 'image config has no rootfs.diff_ids');
   if (rootfs['type'] !== 'layers')
     throw bad(where, `rootfs.type must be "layers", not ${JSON.stringify(rootfs['type'])}`);
-  rootfs['diff_ids'].forEach((d, i) => {
-    if (typeof d !== 'string' || !DIGEST.test(d))
-      throw bad(where, `rootfs.diff_ids[${i}] is not a digest: ${JSON.stringify(d)}`);
-  });
+  rootfs['diff_ids'].forEach((d, i) => digestField(d, where, `rootfs.diff_ids[${i}]`));
   if (json['config'] !== undefined && json['config'] !== null && !isObject(json['config']))
     throw bad(where, '"config" must be an object');
   if (json['history'] !== undefined && json['history'] !== null && !Array.isArray(json['history']))

@@ -1,8 +1,9 @@
 /**
- * Media types of the manifests, indexes and configs layerflat reads and writes (layer media types
- * and their compression live in compress/detect.ts). Docker's schema-2 names are the older
- * spelling of the same structures, so readers accept both and writers emit OCI.
+ * Media types of the manifests, indexes, configs and layers layerflat reads and writes. Docker's
+ * schema-2 names are the older spelling of the same structures, so readers accept both and
+ * writers emit OCI. A layer's media type says what it should be; readers still decide by its bytes.
  */
+import type { Compression } from './types.js';
 
 export const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 export const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -41,4 +42,43 @@ export function isManifestMediaType(mediaType: string): boolean {
 export function isConfigMediaType(mediaType: string): boolean {
   const b = base(mediaType);
   return b === OCI_CONFIG || b === DOCKER_CONFIG;
+}
+
+const OCI_LAYER = 'application/vnd.oci.image.layer.v1.tar';
+
+/** The OCI layer media type for a compression. */
+export function layerMediaType(c: Compression): string {
+  switch (c) {
+    case 'none':
+      return OCI_LAYER;
+    case 'gzip':
+      return `${OCI_LAYER}+gzip`;
+    case 'zstd':
+      return `${OCI_LAYER}+zstd`;
+  }
+}
+
+const MEDIA_TYPES: ReadonlyMap<string, Compression> = new Map<string, Compression>([
+  // OCI image-spec layers, and the deprecated non-distributable variants.
+  ['application/vnd.oci.image.layer.v1.tar', 'none'],
+  ['application/vnd.oci.image.layer.v1.tar+gzip', 'gzip'],
+  ['application/vnd.oci.image.layer.v1.tar+zstd', 'zstd'],
+  ['application/vnd.oci.image.layer.nondistributable.v1.tar', 'none'],
+  ['application/vnd.oci.image.layer.nondistributable.v1.tar+gzip', 'gzip'],
+  ['application/vnd.oci.image.layer.nondistributable.v1.tar+zstd', 'zstd'],
+  // Docker image manifest v2 schema 2 (and the names containerd gives the uncommon variants).
+  ['application/vnd.docker.image.rootfs.diff.tar', 'none'],
+  ['application/vnd.docker.image.rootfs.diff.tar.gzip', 'gzip'],
+  ['application/vnd.docker.image.rootfs.diff.tar.zstd', 'zstd'],
+  ['application/vnd.docker.image.rootfs.foreign.diff.tar', 'none'],
+  ['application/vnd.docker.image.rootfs.foreign.diff.tar.gzip', 'gzip'],
+]);
+
+/**
+ * The compression a layer media type declares (OCI or Docker), or undefined when the media type
+ * is not a layer type we know (including encrypted layers, "+encrypted"). Parameters after ";"
+ * and letter case are ignored.
+ */
+export function compressionOfMediaType(mediaType: string): Compression | undefined {
+  return MEDIA_TYPES.get(base(mediaType));
 }

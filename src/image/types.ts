@@ -3,7 +3,7 @@
  * plus layers whose bytes are opened lazily, so nothing is read until the merge asks for it.
  * Modelled on go-containerregistry's v1.Image / v1.Layer, reduced to what flattening needs.
  */
-import type { Readable } from 'node:stream';
+import type { Digest } from './digest.js';
 
 /** os/arch[/variant], as in an OCI index's platform field. */
 export interface Platform {
@@ -15,39 +15,40 @@ export interface Platform {
 /** An OCI content descriptor. */
 export interface Descriptor {
   mediaType: string;
-  digest: string; // "sha256:<hex>"
+  digest: Digest;
   size: number;
   annotations?: Record<string, string>;
   platform?: Platform;
 }
 
-/** One layer blob as stored (plain tar, gzip or zstd — the reader detects which). */
-export interface Layer {
-  /**
-   * Digest of the stored blob, when the source knows it ("sha256:<hex>"); the stream open()
-   * returns then fails with DIGEST_MISMATCH unless the bytes match it.
-   */
-  readonly digest?: string;
-  /** The media type the source declared, or undefined (docker-archive has none). */
-  readonly mediaType?: string;
-  /** Stored size in bytes, when known. */
-  readonly size?: number;
-  /** The uncompressed digest from the config's rootfs.diff_ids. */
-  readonly diffId: string;
-  /** Open the stored bytes from the start; may be called more than once. */
-  open(): Promise<Readable>;
-  /**
-   * Where the stored bytes lie in a file, when they lie there as they are (a blob in a layout,
-   * a member of an archive): lets a planning pass read tar headers in place and seek over data.
-   */
-  readonly location?: FileRange;
+/** A byte range of a file: a blob of a layout, a member of an archive, a spooled stream. */
+export interface FileRange {
+  readonly path: string;
+  readonly start: number;
+  readonly size: number;
 }
 
-/** A byte range of a file. */
-export interface FileRange {
-  path: string;
-  start: number;
-  size: number;
+/**
+ * Where a blob's stored bytes are: a range of a file, read in place (a blob of a layout, a member
+ * of an archive, a spooled stream), or a stream opened afresh for every read.
+ */
+export type BlobSource = { readonly file: FileRange } | { readonly stream: () => AsyncIterable<Buffer | Uint8Array> };
+
+/**
+ * One layer blob as stored (plain tar, gzip or zstd — the reader detects which) and what it must
+ * hash to. Its bytes are read only through layers/read.ts, which attaches the checks that fit the
+ * way it reads them: a Layer has no other way to its bytes.
+ */
+export interface Layer {
+  /** Digest of the stored blob, when the source knows it. */
+  readonly digest?: Digest;
+  /** The media type the source declared, or undefined (docker-archive has none). */
+  readonly mediaType?: string;
+  /** Stored size in bytes, as the descriptor (or the archive) gives it. */
+  readonly size?: number;
+  /** The uncompressed digest from the config's rootfs.diff_ids; undefined for a filesystem tar. */
+  readonly diffId?: Digest;
+  readonly source: BlobSource;
 }
 
 /** The parsed image config (Docker or OCI); unknown fields are kept as they are. */
@@ -115,8 +116,8 @@ export interface OutputImage {
 
 /** What a sink reports after writing. */
 export interface WriteResult {
-  manifestDigest: string;
-  configDigest: string;
-  layers: { digest: string; diffId: string; size: number; mediaType: string }[];
+  manifestDigest: Digest;
+  configDigest: Digest;
+  layers: { digest: Digest; diffId: Digest; size: number; mediaType: string }[];
   bytesWritten: number;
 }

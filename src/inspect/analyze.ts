@@ -3,7 +3,8 @@
  * and it tells, per layer, what the layer adds, changes and deletes, which of its bytes end up
  * hidden, and what one VFS copy of the merged tree costs after it. No file data, no I/O.
  */
-import type { HiddenReason } from '../merge/path-state.js';
+import { withContext } from '../errors.js';
+import type { HiddenReason } from '../engine/whiteout.js';
 import { displayPath } from '../tar/entry.js';
 import { BLOCK_SIZE } from './du.js';
 import { CostTree, type CostEntry, type Inode } from './tree.js';
@@ -53,7 +54,12 @@ export class LayerAnalysis {
     const s = this.current!;
     s.entries++;
     if (e.type === 'file') s.contentBytes += e.size;
-    const applied = this.tree.apply(e, this.where);
+    let applied;
+    try {
+      applied = this.tree.apply(e);
+    } catch (err) {
+      throw withContext(err, this.where);
+    }
     if (applied === 'added') s.added++;
     else if (applied === 'changed') s.changed++;
     else if (applied === 'whiteout') s.whiteouts++;

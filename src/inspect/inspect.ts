@@ -6,7 +6,9 @@
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
 import { layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
-import { openSource, parseReference } from '../transports/index.js';
+import type { Readable } from 'node:stream';
+import { openSource } from '../transports/index.js';
+import { parseReference } from '../transports/reference.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
 import { layerCommands } from './history.js';
 import type { InspectResult, LayerFsStats, LayerReport } from './types.js';
@@ -20,12 +22,15 @@ export interface InspectOptions {
   tmpDir?: string;
   /** How many of the largest shadowed files to list (default 10). */
   top?: number;
+  /** What a source "-" reads. */
+  stdin?: Readable;
 }
 
 /** Inspect the image `options.source` names. Errors: those of opening and reading it. */
 export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const opened = await openSource(parseReference(options.source, 'source'), { platform, tmpDir: options.tmpDir });
+  const ref = parseReference(options.source, 'source');
+  const opened = await openSource(ref, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
   try {
     return await inspectImage(opened.image, options.source, options.top);
   } finally {
@@ -47,8 +52,8 @@ export async function inspectImage(image: Image, source: string, top = 10): Prom
     analysis.endLayer();
     read.push({
       index: i,
-      digest: layer.digest,
-      diffId: layer.diffId,
+      digest: layer.digest?.toString(),
+      diffId: String(layer.diffId),
       createdBy: commands[i],
       compressedBytes: layer.size ?? stats.tarBytes,
       compression: stats.compression,

@@ -5,7 +5,7 @@
  * bytes become "wasted", and by which layer), which the tree reports to its observer. Memory
  * grows with the number of paths, never with file sizes.
  */
-import type { HiddenReason } from '../merge/path-state.js';
+import type { HiddenReason } from '../engine/whiteout.js';
 import type { EntryType } from '../tar/entry.js';
 import { FsTree, type Applied } from '../engine/fs-tree.js';
 import { fileAllocated, symlinkAllocated } from './du.js';
@@ -53,9 +53,9 @@ export class CostTree {
   }
 
   /** Apply one entry; whiteouts and opaque markers wait for endLayer. */
-  apply(e: CostEntry, where: string): Applied {
+  apply(e: CostEntry): Applied {
     const inode = e.type === 'dir' || e.type === 'hardlink' ? undefined : this.newInode(e);
-    return this.tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value: inode }, where);
+    return this.tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value: inode });
   }
 
   /**

@@ -1,7 +1,7 @@
 /**
  * What `inspect` reports. Every size is in bytes; JSON output is this object as it is.
  */
-import type { HiddenReason } from '../merge/path-state.js';
+import type { HiddenReason } from '../engine/whiteout.js';
 
 /** What the analysis learns about one layer from its entries alone. */
 export interface LayerFsStats {
@@ -37,7 +37,10 @@ export interface ShadowedFile {
   /** Layer index that wrote it, and the one that hid it. */
   addedIn: number;
   hiddenIn: number;
-  /** overwritten: same path rewritten; whited-out / opaque: deleted; replaced: a parent became a non-directory, or the reverse. */
+  /**
+   * overwritten: same path rewritten; whited-out / opaque: deleted; replaced: a parent became a non-directory, or the
+   * reverse.
+   */
   how: HiddenReason;
 }
 

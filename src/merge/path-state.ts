@@ -3,6 +3,7 @@
  * The merge walks layers top-down, so "above" is everything already seen; a lower-layer entry is
  * visible only if nothing recorded here hides it. Memory grows with the number of paths only.
  */
+import type { HiddenReason } from '../engine/whiteout.js';
 import { ancestorsOf } from '../engine/whiteout.js';
 
 export const PRESENT = 1; // some upper layer has an entry at exactly this path
@@ -12,9 +13,6 @@ export const IMPLIED = 8; // an upper entry lies below this path, so it was a di
 export const EMITTED_BELOW = 64; // an entry below this path was written to the output
 export const EMITTED = 16; // an entry at this path was written to the output
 export const EMITTED_DIR = 32; // ... and that entry is a directory
-
-/** Why a lower-layer entry is not in the output. */
-export type HiddenReason = 'overwritten' | 'whited-out' | 'opaque' | 'replaced';
 
 export class PathState {
   private readonly flags = new Map<string, number>();

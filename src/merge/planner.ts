@@ -8,27 +8,19 @@
  * recorded only when the layer ends, which is how a whiteout acts on lower layers alone,
  * wherever it stands in its tar.
  */
-import { LayerflatError } from '../errors.js';
+import { LayerflatError, withContext } from '../errors.js';
 import { displayPath, type EntryType } from '../tar/entry.js';
 import { HardlinkGroups, type LayerEpilogue } from './hardlinks.js';
-import {
-  EMITTED,
-  EMITTED_BELOW,
-  EMITTED_DIR,
-  IMPLIED,
-  OPAQUE,
-  PathState,
-  PRESENT,
-  SEALED,
-  type HiddenReason,
-} from './path-state.js';
-import { classifyWhiteout } from '../engine/whiteout.js';
+import { EMITTED, EMITTED_BELOW, EMITTED_DIR, IMPLIED, OPAQUE, PathState, PRESENT, SEALED } from './path-state.js';
+import { classifyWhiteout, type HiddenReason } from '../engine/whiteout.js';
 
 /** The metadata the planner needs of an entry. */
 export interface PlanEntry {
   path: string;
   type: EntryType;
   linkname: string;
+  /** Bytes of data stored after the header (a tar entry's), when there are any. */
+  dataSize?: number;
 }
 
 export type DropReason = HiddenReason | 'whiteout-marker' | 'storage-metadata';
@@ -98,7 +90,7 @@ export class MergePlanner {
    */
   visit(entry: PlanEntry, ordinal: number, key = ordinal): Decision {
     const layer = this.current();
-    const wh = classifyWhiteout(entry.path, layer.where);
+    const wh = classifyWhiteout(entry.path);
     if (wh.kind === 'whiteout') return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
     if (wh.kind === 'opaque') return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
@@ -127,7 +119,7 @@ export class MergePlanner {
     if (!group) {
       // Engines write both names of a file into the same layer; a link into a lower layer is
       // only safe if the target is still the file it was, which we learn once all layers ran.
-      if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw crossLayerChanged(layer.where, entry);
+      if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw crossLayerChanged(entry);
       this.crossLinks.push({ key, layer: layer.index, path: entry.path, target: entry.linkname, where: layer.where });
       this.watchTarget(layer, entry.linkname);
       this.markEmitted(entry.path, entry.type);
@@ -168,7 +160,7 @@ export class MergePlanner {
       const from = this.targetEmittedBy.get(l.target) ?? -1;
       const f = this.state.get(l.target);
       if (from < 0 || from >= l.layer || f & EMITTED_DIR || !(f & EMITTED)) {
-        throw crossLayerChanged(l.where, { path: l.path, linkname: l.target });
+        throw withContext(crossLayerChanged({ path: l.path, linkname: l.target }), l.where);
       }
       return l.key;
     });
@@ -203,10 +195,10 @@ function drop(reason: DropReason): Decision {
   return { action: 'drop', reason };
 }
 
-function crossLayerChanged(where: string, e: { path: string; linkname: string }): LayerflatError {
+function crossLayerChanged(e: { path: string; linkname: string }): LayerflatError {
   return new LayerflatError(
     'UNSUPPORTED',
-    `${where}: hardlink "${displayPath(e.path)}" points to "${displayPath(e.linkname)}" outside its layer, ` +
+    `hardlink "${displayPath(e.path)}" points to "${displayPath(e.linkname)}" outside its layer, ` +
       'and that target is not the same file in the flat image',
   );
 }

@@ -3,11 +3,10 @@
  * before its bytes: no temporary file at all. The flat layer's exact size comes from a planning
  * pass over tar headers (merge/measureMerge); a copied layer's from its source.
  */
-import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { LayerflatError } from '../errors.js';
 import { buildHeader, END_OF_ARCHIVE, paddingFor } from './writer.js';
-import { coalesce, type ChunkConsumer } from './archive-file-writer.js';
+import { coalesce, type ChunkConsumer } from '../bytes/consumer.js';
 
 export class TarStreamWriter {
   private position = 0;
@@ -15,8 +14,10 @@ export class TarStreamWriter {
   constructor(private readonly out: Writable) {}
 
   private async write(buf: Buffer): Promise<void> {
+    const { out } = this;
+    if (out.errored || out.destroyed || out.writableEnded) throw out.errored ?? closed();
     this.position += buf.length;
-    if (!this.out.write(buf)) await once(this.out, 'drain');
+    if (!out.write(buf)) await drained(out);
   }
 
   /** Append a regular file with the given content. */
@@ -47,7 +48,8 @@ export class TarStreamWriter {
     if (written !== size) {
       throw new LayerflatError(
         'IO',
-        `archive member ${name}: planned ${size} bytes but ${written} were produced; the output on stdout is incomplete`,
+        `archive member ${name}: planned ${size} bytes but ${written} were produced; ` +
+          'the output on stdout is incomplete',
       );
     }
     await this.write(paddingFor(size));
@@ -59,4 +61,27 @@ export class TarStreamWriter {
     await this.write(END_OF_ARCHIVE);
     return this.position;
   }
+}
+
+function closed(): LayerflatError {
+  return new LayerflatError('IO', 'the output stream was closed by its reader');
+}
+
+/** Until `out` can take more: 'drain'; rejects when it fails or closes instead (a reader that quit). */
+function drained(out: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const done = (err?: unknown) => {
+      out.off('drain', onDrain);
+      out.off('error', onError);
+      out.off('close', onClose);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = () => done();
+    const onError = (err: unknown) => done(err);
+    const onClose = () => done(out.errored ?? closed());
+    out.on('drain', onDrain);
+    out.on('error', onError);
+    out.on('close', onClose);
+  });
 }

@@ -13,7 +13,7 @@ const WINDOW = 32 * 1024;
 /** Index a tar FILE: every entry with its raw header bytes, without reading entry data. */
 export async function listTarFile(path: string, options: { where?: string } = {}): Promise<TarEntry[]> {
   const entries: TarEntry[] = [];
-  for await (const e of scanTarFile(path, options)) entries.push(e);
+  for await (const e of scanTarFile(path, { where: path, ...options })) entries.push(e);
   return entries;
 }
 
@@ -35,7 +35,7 @@ export async function* scanTarFile(
   try {
     const start = options.start ?? 0;
     const size = options.length ?? (await fh.stat()).size - start;
-    yield* entriesOf(new WindowReader(fh, size, start), new HeaderMachine(options.where ?? path));
+    yield* entriesOf(new WindowReader(fh, size, start), new HeaderMachine(options.where));
   } catch (err) {
     throw asLayerflatError(err, path);
   } finally {

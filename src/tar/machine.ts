@@ -45,7 +45,7 @@ export class HeaderMachine {
   private main: ParsedHeader | undefined;
   private sparseMap: SparseChunk[] = [];
 
-  constructor(readonly where: string) {}
+  constructor(readonly where?: string) {}
 
   /** Feed exactly `need` bytes (a buffer the machine may keep). */
   feed(bytes: Buffer): MachineStep {

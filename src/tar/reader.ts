@@ -27,7 +27,7 @@ export async function* readTar(
   input: AsyncIterable<Buffer>,
   options: { where?: string } = {},
 ): AsyncGenerator<TarReadItem> {
-  const m = new HeaderMachine(options.where ?? 'tar stream');
+  const m = new HeaderMachine(options.where);
   const src = new ChunkSource(input);
   try {
     for (;;) {

@@ -4,7 +4,7 @@
  * Linux (so a path cannot contain ':'; "./a:b" style paths without a transport are bare paths).
  */
 import { LayerflatError } from '../errors.js';
-import type { ImageReference } from './types.js';
+import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
 export const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as const;
@@ -13,12 +13,14 @@ export const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as 
 const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
   docker: {
     source:
-      'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), then flatten that',
+      'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), ' +
+      'then flatten that',
     dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
   },
   'docker-daemon': {
     source:
-      'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar (or pipe: docker save REF | layerflat … -)',
+      'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar ' +
+      '(or pipe: docker save REF | layerflat … -)',
     dest: 'write docker-archive:flat.tar, then docker load -i flat.tar (or pipe: layerflat … - | docker load)',
   },
   'containers-storage': {
@@ -53,10 +55,11 @@ function checkRef(text: string, transport: string, ref: string, role: 'source' |
 }
 
 /**
- * Parse a reference for reading (`source`) or writing (`dest`).
+ * Parse a reference for reading (`source`) or writing (`dest`). This is the one place "-" is
+ * interpreted:
  * - `docker-archive:PATH[:REF]`, `oci:DIR[:REF]`, `oci-archive:PATH[:REF]` → that transport;
- * - "-" → transport 'auto', path "-" (stdin for a source, stdout for a destination); a PATH of
- *   "-" also means stdin/stdout for the archive transports;
+ * - "-" → transport 'stdio' (stdin for a source, stdout for a destination); a PATH of "-" for
+ *   the archive transports is stdio in that format;
  * - text without a transport prefix → transport 'auto' with the whole text as the path;
  * - docker://, docker-daemon:, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
  *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
@@ -65,6 +68,7 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (text === '') throw bad(text, 'empty');
   const colon = text.indexOf(':');
   const prefix = colon < 0 ? '' : text.slice(0, colon);
+  if (text === '-') return { transport: 'stdio', path: '-' };
   if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
   const rest = text.slice(colon + 1);
   const hint = NOT_YET[prefix];
@@ -78,7 +82,8 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (!(SUPPORTED_TRANSPORTS as readonly string[]).includes(prefix)) {
     throw bad(
       text,
-      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] (a file name containing ":" needs a leading "./")`,
+      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] ` +
+        '(a file name containing ":" needs a leading "./")',
     );
   }
   const split = rest.indexOf(':');
@@ -86,14 +91,20 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (path === '') throw bad(text, `no path after "${prefix}:"`);
   if (path === '-' && prefix === 'oci')
     throw bad(text, 'an oci: layout is a directory and cannot be stdin or stdout; use oci-archive:-');
-  if (split < 0) return { transport: prefix, path };
+  const format = prefix as Format;
+  const place: ImageReference =
+    path === '-'
+      ? { transport: 'stdio', path, format: format as 'docker-archive' | 'oci-archive' }
+      : { transport: format, path };
+  if (split < 0) return place;
   const ref = rest.slice(split + 1);
   checkRef(text, prefix, ref, role);
-  return { transport: prefix, path, ref };
+  return { ...place, ref };
 }
 
 /** The reference as the user would type it again; "-" alone for stdin/stdout. */
 export function describeReference(ref: ImageReference): string {
-  if (ref.transport === 'auto') return ref.path;
-  return `${ref.transport}:${ref.path}${ref.ref !== undefined ? `:${ref.ref}` : ''}`;
+  const transport = ref.transport === 'stdio' ? ref.format : ref.transport === 'auto' ? undefined : ref.transport;
+  if (transport === undefined) return ref.path;
+  return `${transport}:${ref.path}${ref.ref !== undefined ? `:${ref.ref}` : ''}`;
 }

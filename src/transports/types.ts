@@ -1,21 +1,32 @@
 /**
- * What every transport implements. A transport is one storage format (docker-archive, oci, ...);
- * it never imports another transport — shared machinery lives in transports/internal/.
+ * What every transport implements. A transport is a place images live — a path on disk, stdio,
+ * and later the engines and registries; it never imports another transport — the byte layouts
+ * they share live in formats/, the staging and temporary files in fsio/.
  */
+import type { Readable, Writable } from 'node:stream';
 import type { Compression, Image, OutputImage, Platform, WriteResult } from '../image/types.js';
 
-/** A parsed "transport:path[:ref]" reference. `path` "-" means stdin/stdout. */
+/** The byte layouts a path or stdio can hold. */
+export type Format = 'docker-archive' | 'oci' | 'oci-archive';
+
+/**
+ * A parsed "transport:path[:ref]" reference. `transport` 'auto' is a bare path (its format is
+ * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-").
+ */
 export interface ImageReference {
-  transport: string;
+  transport: Format | 'auto' | 'stdio';
   path: string;
   ref?: string;
+  format?: 'docker-archive' | 'oci-archive';
 }
 
 export interface SourceOptions {
   /** Pick this platform from a multi-platform index (default: the host's). */
   platform?: Platform;
-  /** Where to spool stdin when the source is "-" (default: os.tmpdir()). */
+  /** Where to spool stdin (default: os.tmpdir()). */
   tmpDir?: string;
+  /** What "-" reads; the library never reaches for the process's own streams itself. */
+  stdin?: Readable;
 }
 
 /** An opened image plus the means to release what opening it took (fds, spooled files). */
@@ -33,23 +44,41 @@ export interface SinkOptions {
   compression: Compression;
   /** Replace an existing DEST (still only after the new one is complete). */
   force: boolean;
-  /** Spool directory for outputs that cannot be written in place (stdout). */
+  /** Where outputs that cannot be built in place are built first (stdout). */
   tmpDir?: string;
+  /** What "-" writes to. */
+  stdout?: Writable;
   /**
-   * Called once the output is complete on disk under a temporary name and before it is
-   * renamed into place; `staged` is a reference a Source can open. Throwing aborts the write
-   * and removes the staged output (used by --verify).
+   * Called once the output is complete under a temporary name and before it is put in place;
+   * `staged` is a reference a Source can open. Throwing aborts the write and removes the staged
+   * output (used by --verify).
    */
   beforeCommit?: (staged: ImageReference) => Promise<void>;
 }
 
+/** What a sink found at DEST before the layers are read, and what writing will need. */
+export interface SinkPlan {
+  /** Something is already at DEST (writing it needs --force, and is then verified first). */
+  exists: boolean;
+  /** The sink streams out as it writes (stdout, unchecked) and wants every new layer's exact size first. */
+  wantsLayerSizes: boolean;
+}
+
+/** What a sink is told before writing. */
+export interface SinkIntent {
+  force: boolean;
+  compression: Compression;
+  /** The output will be checked before it is put in place (so it cannot stream out as it is made). */
+  verify: boolean;
+}
+
 export interface Sink {
-  /** The compression used when the user gives none, and why (shown in --help). */
+  /** The compression used when the user gives none. */
   readonly defaultCompression: Compression;
   /**
-   * Whether the sink streams to stdout with no temporary copy when every layer's size is known
-   * in advance (OutputLayer 'new' with `size`) — worth a planning pass to learn that size.
+   * Check DEST before any layer is read — a missing parent directory, something there that
+   * cannot be replaced, DEST_EXISTS without force — and say what writing will need.
    */
-  readonly streamsPlannedLayers?: boolean;
+  prepare(ref: ImageReference, intent: SinkIntent): Promise<SinkPlan>;
   write(ref: ImageReference, image: OutputImage, options: SinkOptions): Promise<WriteResult>;
 }

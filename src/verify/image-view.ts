@@ -4,7 +4,8 @@
  * streams by.
  */
 import { createHash } from 'node:crypto';
-import type { LayerTar } from '../merge/merge-stream.js';
+import { withContext } from '../errors.js';
+import type { LayerTar } from '../layers/layer-tar.js';
 import { isStorageArtefactXattr } from '../engine/whiteout.js';
 import { factsOf, type FileFacts } from './facts.js';
 import { FsTree } from '../engine/fs-tree.js';
@@ -25,7 +26,11 @@ export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<Fil
       const facts = factsOf(entry, sha256);
       // Overlay storage keeps these on its own files; they are not part of the image's content.
       for (const k of Object.keys(facts.xattrs)) if (isStorageArtefactXattr(k)) delete facts.xattrs[k];
-      tree.apply({ path: entry.path, type: entry.type, linkname: entry.linkname, value: facts }, layers[i]!.where);
+      try {
+        tree.apply({ path: entry.path, type: entry.type, linkname: entry.linkname, value: facts });
+      } catch (err) {
+        throw withContext(err, layers[i]!.where);
+      }
     }
     tree.endLayer();
   }

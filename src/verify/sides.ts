@@ -1,21 +1,27 @@
 /**
  * Opening one side of a comparison: any image layerflat reads, or a plain filesystem tar
- * (`tar:PATH`, or a bare path to a tar that holds no image — what `docker export` writes).
+ * (`tar:PATH`, or a bare path to a tar that holds no image metadata at all — what `docker export`
+ * writes). A tar with a manifest.json, index.json or oci-layout is an image, and a broken one is
+ * refused as flatten refuses it, never compared as a filesystem.
  */
-import fs from 'node:fs';
-import { LayerflatError } from '../errors.js';
+import type { Readable } from 'node:stream';
+import { wholeFile } from '../bytes/file-range.js';
+import type { FsTree } from '../engine/fs-tree.js';
+import { detectFormat } from '../formats/detect.js';
 import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
-import { layerTar, layerWhere } from '../layers/layer-tar.js';
-import type { LayerTar } from '../merge/merge-stream.js';
-import { openSource, parseReference, type ImageReference } from '../transports/index.js';
+import { layerTar, layerWhere, type LayerTar } from '../layers/layer-tar.js';
+import { openSource } from '../transports/index.js';
+import { parseReference } from '../transports/reference.js';
+import type { ImageReference } from '../transports/types.js';
 import type { FileFacts } from './facts.js';
-import type { FsTree } from '../engine/fs-tree.js';
 import { imageView } from './image-view.js';
 
 export interface SideOptions {
   platform?: string;
   tmpDir?: string;
+  /** What "-" reads. */
+  stdin?: Readable;
 }
 
 /** The merged filesystem of an image's layers. */
@@ -25,29 +31,20 @@ export function viewOfImage(image: Image): Promise<FsTree<FileFacts>> {
 
 /** The merged filesystem that `text` names. */
 export async function viewOf(text: string, options: SideOptions = {}): Promise<FsTree<FileFacts>> {
-  if (text.startsWith('tar:')) return imageView([filesystemTar(text.slice(4))]);
+  if (text.startsWith('tar:')) return imageView([await filesystemTar(text.slice(4))]);
   return viewOfReference(parseReference(text, 'source'), options);
 }
 
 /** The merged filesystem of the image `ref` names (a bare path may be a filesystem tar). */
 export async function viewOfReference(ref: ImageReference, options: SideOptions = {}): Promise<FsTree<FileFacts>> {
-  const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  let opened;
-  try {
-    opened = await openSource(ref, { platform, tmpDir: options.tmpDir });
-  } catch (err) {
-    // A bare path to a tar without image metadata is a filesystem tar (docker/podman export).
-    if (
-      ref.transport === 'auto' &&
-      ref.path !== '-' &&
-      err instanceof LayerflatError &&
-      err.code === 'BAD_MANIFEST' &&
-      isFile(ref.path)
-    ) {
-      return imageView([filesystemTar(ref.path)]);
+  if (ref.transport === 'auto') {
+    const found = await detectFormat(ref.path);
+    if (found.format === 'filesystem' || found.format === 'compressed') {
+      return imageView([await filesystemTar(ref.path)]);
     }
-    throw err;
   }
+  const platform = options.platform ? parsePlatform(options.platform) : undefined;
+  const opened = await openSource(ref, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
   try {
     return await viewOfImage(opened.image);
   } finally {
@@ -55,15 +52,7 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
   }
 }
 
-function isFile(path: string): boolean {
-  return fs.statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
-}
-
 /** A filesystem tar read as a single layer (it may be compressed); it has no diff_id to check. */
-function filesystemTar(path: string): LayerTar {
-  const open = async () => {
-    if (!isFile(path)) throw new LayerflatError('NOT_FOUND', `${path} does not exist or is not a file`);
-    return fs.createReadStream(path);
-  };
-  return layerTar({ diffId: '', open }, `filesystem tar ${path}`);
+async function filesystemTar(path: string): Promise<LayerTar> {
+  return layerTar({ source: { file: await wholeFile(path) } }, `filesystem tar ${path}`);
 }

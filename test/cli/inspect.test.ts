@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseReference, sinkFor } from '../../src/transports/index.js';
+import { sinkFor } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
 import { buildTar } from '../helpers/tar-builder.js';
 import { dir, file, whiteout } from '../inspect/helpers.js';
 

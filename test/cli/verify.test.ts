@@ -22,13 +22,16 @@ function run(args: string[]) {
 }
 
 describe('layerflat verify', () => {
-  it('exits 0 for the same filesystem in two formats, 1 with a readable list for different ones, 2 for bad input', () => {
-    expect(run(['verify', RULES, `oci:${FIX}/oci-gzip:rules`]).code).toBe(0);
-    const diff = run(['verify', RULES, path.join(FIX, 'podman-rules.tar')]);
-    expect(diff.code).toBe(1);
-    expect(diff.stdout.toString()).toMatch(/^\d+ difference\(s\) between .*: /);
-    expect(run(['verify', RULES, path.join(tmp, 'nope.tar')]).code).toBe(2);
-  });
+  it(
+    'exits 0 for the same filesystem in two formats, 1 with a readable ' + 'list for different ones, 2 for bad input',
+    () => {
+      expect(run(['verify', RULES, `oci:${FIX}/oci-gzip:rules`]).code).toBe(0);
+      const diff = run(['verify', RULES, path.join(FIX, 'podman-rules.tar')]);
+      expect(diff.code).toBe(1);
+      expect(diff.stdout.toString()).toMatch(/^\d+ difference\(s\) between .*: /);
+      expect(run(['verify', RULES, path.join(tmp, 'nope.tar')]).code).toBe(2);
+    },
+  );
 
   it('compares an image with a plain filesystem tar (what docker export writes)', () => {
     const flat = path.join(tmp, 'for-fs.tar');

@@ -88,11 +88,11 @@ describe('decompress: gzip', () => {
       expect(err.message).toContain(WHERE);
     }
   });
-  it('reports corrupt gzip as IO naming the place', async () => {
+  it('reports corrupt gzip as BAD_TAR (bad input, not an I/O error) naming the place', async () => {
     const gz = Buffer.from(gzipSync(data));
     gz[gz.length - 6]! ^= 0xff; // CRC
     const err = await failure(gz);
-    expect(err.code).toBe('IO');
+    expect(err.code).toBe('BAD_TAR');
     expect(err.message).toContain(WHERE);
     expect(err.message).toMatch(/gzip/);
   });
@@ -157,10 +157,10 @@ describe.skipIf(!has('zstd'))('decompress: zstd', () => {
     expect(err.code).toBe('TRUNCATED');
     expect(err.message).toContain(WHERE);
   });
-  it("reports trailing garbage as IO with zstd's message", async () => {
+  it("reports trailing garbage as BAD_TAR with zstd's message", async () => {
     const z = run('zstd', ['-q', '-c'], data.subarray(0, 1000));
     const err = await failure(Buffer.concat([z, Buffer.from('garbage!')]));
-    expect(err.code).toBe('IO');
+    expect(err.code).toBe('BAD_TAR');
     expect(err.message).toContain(WHERE);
     expect(err.message).toMatch(/zstd/);
   });
@@ -238,7 +238,7 @@ describe('decompress: a zstd that cannot run', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
-  it('reports a zstd that fails for its own reasons with its exit status', async () => {
+  it('reports a zstd that refuses the data with its exit status and message (BAD_TAR)', async () => {
     const { chmodSync, writeFileSync } = await import('node:fs');
     const dir = mkdtempSync(join(tmpdir(), 'lf-failzstd-'));
     const saved = process.env.PATH;
@@ -254,7 +254,7 @@ describe('decompress: a zstd that cannot run', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect((err as LayerflatError).code).toBe('IO');
+      expect((err as LayerflatError).code).toBe('BAD_TAR');
       expect((err as LayerflatError).message).toContain('exit status 3');
       expect((err as LayerflatError).message).toContain('out of cheese');
       expect((err as LayerflatError).message).toContain(WHERE);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gzipSync } from 'node:zlib';
-import { compressionOfMediaType, detectCompression, layerMediaType } from '../../src/compress/detect.js';
+import { detectCompression } from '../../src/compress/detect.js';
 import { has, run } from './helpers.js';
 
 describe('detectCompression', () => {
@@ -28,31 +28,5 @@ describe('detectCompression', () => {
     expect(detectCompression(Buffer.alloc(0))).toBe('none');
     expect(detectCompression(Buffer.from([0x1f]))).toBe('none');
     expect(detectCompression(Buffer.from([0x28, 0xb5, 0x2f]))).toBe('none');
-  });
-});
-
-describe('media types', () => {
-  it('gives OCI layer media types', () => {
-    expect(layerMediaType('none')).toBe('application/vnd.oci.image.layer.v1.tar');
-    expect(layerMediaType('gzip')).toBe('application/vnd.oci.image.layer.v1.tar+gzip');
-    expect(layerMediaType('zstd')).toBe('application/vnd.oci.image.layer.v1.tar+zstd');
-  });
-  it('round-trips its own media types', () => {
-    for (const c of ['none', 'gzip', 'zstd'] as const) expect(compressionOfMediaType(layerMediaType(c))).toBe(c);
-  });
-  it('parses Docker and OCI layer media types', () => {
-    expect(compressionOfMediaType('application/vnd.docker.image.rootfs.diff.tar.gzip')).toBe('gzip');
-    expect(compressionOfMediaType('application/vnd.docker.image.rootfs.foreign.diff.tar.gzip')).toBe('gzip');
-    expect(compressionOfMediaType('application/vnd.docker.image.rootfs.diff.tar.zstd')).toBe('zstd');
-    expect(compressionOfMediaType('application/vnd.docker.image.rootfs.diff.tar')).toBe('none');
-    expect(compressionOfMediaType('application/vnd.oci.image.layer.nondistributable.v1.tar+gzip')).toBe('gzip');
-    expect(compressionOfMediaType('Application/VND.OCI.image.layer.v1.tar+zstd; foo=bar')).toBe('zstd');
-  });
-  it('returns undefined for non-layer and unknown types', () => {
-    expect(compressionOfMediaType('application/vnd.oci.image.manifest.v1+json')).toBeUndefined();
-    expect(compressionOfMediaType('application/vnd.docker.container.image.v1+json')).toBeUndefined();
-    expect(compressionOfMediaType('application/vnd.oci.image.layer.v1.tar+gzip+encrypted')).toBeUndefined();
-    expect(compressionOfMediaType('application/vnd.oci.image.layer.v1.tar+bzip2')).toBeUndefined();
-    expect(compressionOfMediaType('')).toBeUndefined();
   });
 });

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { flatten } from '../../src/flatten/flatten.js';
 import { parsePlatform } from '../../src/image/platform.js';
-import { openSource, parseReference } from '../../src/transports/index.js';
+import { openSource } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
 import { compareViews } from '../../src/verify/compare.js';
 import { viewOf } from '../../src/verify/sides.js';
 import { ENGINE_PATHS, ENGINE_TOUCHED_DIRS } from '../../src/verify/verify.js';
@@ -24,7 +25,10 @@ interface Case {
   source: string;
   export: string;
   platform?: string;
-  /** RepoTags expected in a docker-archive output; default: the source's (an OCI ref name like "rules" is no image name). */
+  /**
+   * RepoTags expected in a docker-archive output; default: the source's (an OCI ref name like "rules" is no image
+   * name).
+   */
   tags?: string[];
   /** Pass these as -t and expect them instead. */
   retag?: string[];

@@ -1,5 +1,5 @@
 /**
- * flatten to a file reads plain layers into a few reused buffers (layer-entries.ts reusedReads).
+ * flatten to a file reads plain layers into a few reused buffers (bytes/ring.ts, BufferRing).
  * That is only right if nothing between the reader and the file keeps a chunk past the next
  * read: here the ring is shrunk to two 4 KiB buffers, so any chunk kept too long is overwritten
  * within a few KiB, and the flat layer must still be the one an ordinary read gives — for every
@@ -9,17 +9,18 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { flatten } from '../../src/flatten/flatten.js';
-import { layerTar, layerWhere, REUSED_READ } from '../../src/layers/layer-tar.js';
-import { mergeLayers, scanLayers } from '../../src/merge/merge-stream.js';
-import { openSource, parseReference } from '../../src/transports/index.js';
+import { BufferRing } from '../../src/bytes/ring.js';
+import { layerTar, layerWhere } from '../../src/layers/layer-tar.js';
+import { mergeLayers } from '../../src/merge/output.js';
+import { scanLayers } from '../../src/merge/plan.js';
+import { openSource } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
 
 const FIX = path.resolve('test/fixtures');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'layerflat-reuse-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
-const saved = { ...REUSED_READ };
-afterEach(() => Object.assign(REUSED_READ, { chunk: saved.chunk, buffers: saved.buffers }));
 
 /** The flat layer's diff_id the ordinary way: layers decoded from their streams, no reuse. */
 async function plainDiffId(source: string, keep: number): Promise<string> {
@@ -52,13 +53,12 @@ describe('flatten through reused read buffers', () => {
     for (const keep of [0, 2]) {
       it(`${path.basename(source)}${keep ? `, --keep-base ${keep}` : ''}`, async () => {
         const want = await plainDiffId(source, keep);
-        REUSED_READ.chunk = 4096;
-        REUSED_READ.buffers = 2;
         for (const dest of DESTS) {
-          const before = REUSED_READ.reads;
+          const readRing = new BufferRing({ chunk: 4096, buffers: 2 });
           const dir = fs.mkdtempSync(path.join(tmp, 'out-'));
-          const r = await flatten({ source, dest: dest(dir), compression: 'none', keepBase: keep || undefined });
-          expect(REUSED_READ.reads - before, 'the reused-buffer path was taken').toBeGreaterThan(10);
+          const keepBase = keep || undefined;
+          const r = await flatten({ source, dest: dest(dir), compression: 'none', keepBase, readRing });
+          expect(readRing.reads, 'the reused-buffer path was taken').toBeGreaterThan(10);
           expect(r.layers.at(-1)!.diffId, dest(dir)).toBe(want);
         }
       });

@@ -3,7 +3,9 @@
  * without files or engines.
  */
 import { expect } from 'vitest';
-import { mergeLayers, scanLayers, type LayerTar } from '../../src/merge/merge-stream.js';
+import type { LayerTar } from '../../src/layers/layer-tar.js';
+import { mergeLayers } from '../../src/merge/output.js';
+import { scanLayers } from '../../src/merge/plan.js';
 import { readTar } from '../../src/tar/reader.js';
 import { rechunk } from './rechunk.js';
 import { buildTar, collectTar, type EntrySpec } from './tar-builder.js';
@@ -16,7 +18,7 @@ export function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { pass
     passes: 0,
     entries: () => {
       layer.passes++;
-      return readTar(rechunk(bytes, 'random', layer.passes), { where });
+      return readTar(rechunk(bytes, 'random', layer.passes));
     },
   };
   return layer;

@@ -1,9 +1,9 @@
 /**
- * Drives MergePlanner over in-memory layers the way merge-stream drives it over tars, and
- * replays its output onto an FsTree — so planner tests need no bytes at all.
+ * Runs the production plan driver (merge/plan.ts) over in-memory layers and replays its output
+ * onto an FsTree — so planner tests need no bytes at all, and test the code flatten runs.
  */
-import { whiteoutsForBase } from '../../src/merge/base-whiteouts.js';
-import { MergePlanner, type PlanEntry } from '../../src/merge/planner.js';
+import { planMerge, scanLayers, type PlanAction, type PlanLayer } from '../../src/merge/plan.js';
+import type { PlanEntry } from '../../src/merge/planner.js';
 import { FsTree } from '../../src/engine/fs-tree.js';
 
 /** An entry spec: path, type and (for links) target. */
@@ -28,53 +28,50 @@ export const hl = (path: string, to: string): Spec => ({ path, type: 'hardlink',
 export const wh = (path: string): Spec => f(path.replace(/([^/]+)$/, '.wh.$1'));
 export const opq = (dir: string): Spec => f(dir === '' ? '.wh..wh..opq' : `${dir}/.wh..wh..opq`);
 
-/** Run the planner over `layers` (bottom first) and return the flat layer's entries in order. */
-export function plan(layers: Spec[][], planner = new MergePlanner()): OutEntry[] {
+/** In-memory items carry their origin, so the output says where each entry came from. */
+interface MemItem {
+  entry: Spec;
+  origin: Origin;
+}
+
+/** `layers` as the production plan driver reads layers: re-readable entries (here from arrays). */
+function memLayers(layers: Spec[][], offset = 0): PlanLayer<MemItem>[] {
+  return layers.map((entries, i) => ({
+    where: `layer ${i + offset}`,
+    async *entries() {
+      for (const [ordinal, entry] of entries.entries()) yield { entry, origin: { layer: i + offset, ordinal } };
+    },
+  }));
+}
+
+/** The flat layer's entries, from the production plan (merge/plan.ts) over `layers`. */
+async function collect(plan: AsyncIterable<PlanAction<MemItem>>): Promise<OutEntry[]> {
   const out: OutEntry[] = [];
-  const cross = new Map<number, OutEntry>();
-  let key = 0;
-  for (let i = layers.length - 1; i >= 0; i--) {
-    planner.startLayer(i, `layer ${i}`);
-    const deferred = new Map<number, OutEntry>();
-    layers[i]!.forEach((e, ordinal) => {
-      const dec = planner.visit(e, ordinal, key);
-      const o = { ...e, origin: { layer: i, ordinal } };
-      if (dec.action === 'keep') out.push(dec.linkname === undefined ? o : { ...o, linkname: dec.linkname });
-      if (dec.action === 'defer') deferred.set(ordinal, o);
-      if (dec.action === 'defer-to-end') cross.set(key++, o);
-    });
-    const { rehome, links } = planner.endLayer();
-    for (const [ordinal, path] of [...rehome].sort((a, b) => a[0] - b[0])) {
-      out.push({ ...layers[i]![ordinal]!, path, origin: { layer: i, ordinal } });
-    }
-    for (const [ordinal, linkname] of [...links].sort((a, b) => a[0] - b[0])) {
-      out.push({ ...deferred.get(ordinal)!, linkname });
-    }
+  for await (const a of plan) {
+    if (a.kind === 'drop') continue;
+    if (a.kind === 'marker') out.push({ ...(a.type === 'dir' ? d(a.path) : f(a.path)), origin: NO_ORIGIN });
+    else if (a.kind === 'rehome') out.push({ ...a.item.entry, path: a.path, origin: a.item.origin });
+    else if (a.kind === 'link') out.push({ ...a.item.entry, linkname: a.linkname, origin: a.item.origin });
+    else if (a.kind === 'keep' && a.linkname !== undefined)
+      out.push({ ...a.item.entry, linkname: a.linkname, origin: a.item.origin });
+    else out.push({ ...a.item.entry, origin: a.item.origin });
   }
-  for (const k of planner.finish()) out.push(cross.get(k)!);
   return out;
+}
+
+/** Run the production plan over `layers` (bottom first) and return the flat layer's entries in order. */
+export function plan(layers: Spec[][]): Promise<OutEntry[]> {
+  return collect(planMerge(memLayers(layers)));
 }
 
 /**
  * --keep-base: keep layers [0, keep) and squash the rest; returns the squashed layer's entries,
- * whiteouts included (origin: the layer index `layers.length`, i.e. none).
+ * whiteouts included (markers carry no origin: whiteouts vanish when applied, a made-up
+ * directory stands for an implicit one).
  */
-export function planKeepBase(layers: Spec[][], keep: number): OutEntry[] {
-  const base = new MergePlanner();
-  for (let i = keep - 1; i >= 0; i--) {
-    base.startLayer(i, `base ${i}`);
-    layers[i]!.forEach((e, ordinal) => base.visit(e, ordinal));
-    base.endLayer();
-  }
-  const squash = new MergePlanner();
-  const out = plan(layers.slice(keep), squash).map((e) => ({
-    ...e,
-    origin: { ...e.origin, layer: e.origin.layer + keep },
-  }));
-  // Markers carry no origin: whiteouts vanish when applied, a made-up directory stands for an implicit one.
-  for (const m of whiteoutsForBase(squash.state, base.state))
-    out.push({ ...(m.type === 'dir' ? d(m.path) : f(m.path)), origin: NO_ORIGIN });
-  return out;
+export async function planKeepBase(layers: Spec[][], keep: number): Promise<OutEntry[]> {
+  const base = await scanLayers(memLayers(layers.slice(0, keep)));
+  return collect(planMerge(memLayers(layers.slice(keep), keep), { base }));
 }
 
 /** The filesystem an engine builds from `layers`: path → "dir|file@layer:ordinal" lines. */
@@ -82,7 +79,7 @@ export function engineView(layers: Spec[][], applied: (Spec & { origin?: Origin 
   const tree = new FsTree<Origin>();
   applied.forEach((entries, i) => {
     tree.startLayer(i);
-    entries.forEach((e, ordinal) => tree.apply({ ...e, value: e.origin ?? { layer: i, ordinal } }, `layer ${i}`));
+    entries.forEach((e, ordinal) => tree.apply({ ...e, value: e.origin ?? { layer: i, ordinal } }));
     tree.endLayer();
   });
   return describe(tree, layers);
@@ -92,7 +89,7 @@ export function engineView(layers: Spec[][], applied: (Spec & { origin?: Origin 
 export function flatView(out: OutEntry[], layers: Spec[][]): string[] {
   const tree = new FsTree<Origin>();
   tree.startLayer(0);
-  for (const e of out) tree.apply({ ...e, value: e.origin }, 'flat');
+  for (const e of out) tree.apply({ ...e, value: e.origin });
   tree.endLayer();
   return describe(tree, layers);
 }
@@ -102,7 +99,8 @@ function describe(tree: FsTree<Origin>, layers: Spec[][]): string[] {
   for (const [path, node] of tree.walk()) {
     const v = node.value === NO_ORIGIN ? undefined : node.value;
     const src = v ? layers[v.layer]![v.ordinal]! : undefined;
-    const what = `${node.isDir ? 'dir' : src?.type}${v ? `@${v.layer}:${v.ordinal}` : ''}${src?.type === 'symlink' ? `->${src.linkname}` : ''}`;
+    const at = v ? `@${v.layer}:${v.ordinal}` : '';
+    const what = `${node.isDir ? 'dir' : src?.type}${at}${src?.type === 'symlink' ? `->${src.linkname}` : ''}`;
     lines.push([path, v ? what : '']);
   }
   // An implicit parent (no entry of its own) whose entries were all deleted has nothing that

@@ -58,30 +58,34 @@ describe('inspect analysis', () => {
     expect(r.shadowed).toEqual([{ path: '/etc/a', bytes: 5000, addedIn: 0, hiddenIn: 1, how: 'whited-out' }]);
   });
 
-  it('opaque directory: hides everything below from lower layers, keeps what its layer adds, wherever the marker stands', async () => {
-    const lower = [dir('d'), file('d/x', 3000), dir('d/sub'), file('d/sub/y', 5000)];
-    for (const upper of [
-      [dir('d'), opaque('d'), file('d/z', 10)],
-      [dir('d'), file('d/z', 10), opaque('d')],
-    ]) {
-      const r = await inspectLayers([lower, upper]);
-      expect(r.layers[1]).toMatchObject({
-        opaqueDirs: 1,
-        whiteouts: 0,
-        removedPaths: 3,
-        changed: 1,
-        added: 1,
-        mergedBytes: 10,
-        mergedFiles: 1,
-      });
-      expect(r.layers[1]!.vfsBytes).toBe(K + K + K); // root, d, d/z
-      expect(r.totals.wastedBytes).toBe(8000);
-      expect(r.shadowed.map((s) => [s.path, s.how])).toEqual([
-        ['/d/sub/y', 'opaque'],
-        ['/d/x', 'opaque'],
-      ]);
-    }
-  });
+  it(
+    'opaque directory: hides everything below from lower layers, keeps ' +
+      'what its layer adds, wherever the marker stands',
+    async () => {
+      const lower = [dir('d'), file('d/x', 3000), dir('d/sub'), file('d/sub/y', 5000)];
+      for (const upper of [
+        [dir('d'), opaque('d'), file('d/z', 10)],
+        [dir('d'), file('d/z', 10), opaque('d')],
+      ]) {
+        const r = await inspectLayers([lower, upper]);
+        expect(r.layers[1]).toMatchObject({
+          opaqueDirs: 1,
+          whiteouts: 0,
+          removedPaths: 3,
+          changed: 1,
+          added: 1,
+          mergedBytes: 10,
+          mergedFiles: 1,
+        });
+        expect(r.layers[1]!.vfsBytes).toBe(K + K + K); // root, d, d/z
+        expect(r.totals.wastedBytes).toBe(8000);
+        expect(r.shadowed.map((s) => [s.path, s.how])).toEqual([
+          ['/d/sub/y', 'opaque'],
+          ['/d/x', 'opaque'],
+        ]);
+      }
+    },
+  );
 
   it('hardlinks: one file counted once; it is wasted only when its last name goes', async () => {
     const r = await inspectLayers([[file('a', 5000), link('b', 'a')], [file('a', 10)], [whiteout('b')]]);
@@ -143,13 +147,16 @@ describe('inspect analysis', () => {
     expect(two.totals.wastedBytes).toBe(all.totals.wastedBytes);
   });
 
-  it('symlinks: short targets live in the inode, long ones take a block; an empty layer still costs a full copy', async () => {
-    const r = await inspectLayers([[symlink('short', 'x'.repeat(59)), symlink('long', 'x'.repeat(60))], []]);
-    expect(r.layers.map((l) => [l.entries, l.mergedBytes, l.vfsBytes])).toEqual([
-      [2, 0, K + K],
-      [0, 0, K + K],
-    ]);
-  });
+  it(
+    'symlinks: short targets live in the inode, long ones take a block; an ' + 'empty layer still costs a full copy',
+    async () => {
+      const r = await inspectLayers([[symlink('short', 'x'.repeat(59)), symlink('long', 'x'.repeat(60))], []]);
+      expect(r.layers.map((l) => [l.entries, l.mergedBytes, l.vfsBytes])).toEqual([
+        [2, 0, K + K],
+        [0, 0, K + K],
+      ]);
+    },
+  );
 
   it('a large directory takes blocks as ext4 htree leaves fill', async () => {
     const names = Array.from({ length: 1000 }, (_, i) => file(`d/libsomething-${String(i).padStart(6, '0')}.so.1`, 0));

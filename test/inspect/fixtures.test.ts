@@ -11,7 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { flatten } from '../../src/flatten/flatten.js';
 import { inspect } from '../../src/inspect/inspect.js';
 import type { InspectResult } from '../../src/inspect/types.js';
-import { openSource, parseReference } from '../../src/transports/index.js';
+import { openSource } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
 import { viewOfImage } from '../../src/verify/sides.js';
 
 const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');

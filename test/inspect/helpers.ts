@@ -4,6 +4,7 @@
  */
 import crypto from 'node:crypto';
 import { Readable } from 'node:stream';
+import { Digest } from '../../src/image/digest.js';
 import type { HistoryEntry, Image } from '../../src/image/types.js';
 import { inspectImage } from '../../src/inspect/inspect.js';
 import type { InspectResult } from '../../src/inspect/types.js';
@@ -30,7 +31,7 @@ export function imageOf(layers: EntrySpec[][], history?: HistoryEntry[]): Image 
   const tars = layers.map((specs) => buildTar(specs));
   return {
     config: { rootfs: { type: 'layers', diff_ids: tars.map(sha256) }, history },
-    layers: tars.map((tar) => ({ diffId: sha256(tar), open: async () => Readable.from([tar]) })),
+    layers: tars.map((tar) => ({ diffId: Digest.parse(sha256(tar)), source: { stream: () => Readable.from([tar]) } })),
     tags: ['example.com/test:1'],
     origin: 'test image',
   };

@@ -16,8 +16,8 @@ import {
 } from '../helpers/plan-driver.js';
 
 /** Flatten with the planner and check the result equals what an engine builds. */
-function flat(layers: Spec[][]): string[] {
-  const out = plan(layers);
+async function flat(layers: Spec[][]): Promise<string[]> {
+  const out = await plan(layers);
   expect(linksPointBackwards(out)).toBe(true);
   const view = flatView(out, layers);
   expect(view).toEqual(engineView(layers));
@@ -25,107 +25,111 @@ function flat(layers: Spec[][]): string[] {
 }
 
 describe('MergePlanner: replacing paths', () => {
-  it('lets the upper file win and keeps the lower one out of the output', () => {
-    const out = plan([[f('a')], [f('a')]]);
+  it('lets the upper file win and keeps the lower one out of the output', async () => {
+    const out = await plan([[f('a')], [f('a')]]);
     expect(out.map((e) => `${e.path}@${e.origin.layer}`)).toEqual(['a@1']);
   });
 
-  it('merges a directory over a directory, upper metadata winning', () => {
+  it('merges a directory over a directory, upper metadata winning', async () => {
     expect(
-      flat([
+      await flat([
         [d('x'), f('x/old')],
         [d('x'), f('x/new')],
       ]),
     ).toEqual(['x dir@1:0', 'x/new file@1:1', 'x/old file@0:1']);
   });
 
-  it('wipes the whole subtree when a file replaces a directory', () => {
-    expect(flat([[d('x'), d('x/y'), f('x/y/z')], [f('x')]])).toEqual(['x file@1:0']);
+  it('wipes the whole subtree when a file replaces a directory', async () => {
+    expect(await flat([[d('x'), d('x/y'), f('x/y/z')], [f('x')]])).toEqual(['x file@1:0']);
   });
 
-  it('drops the lower file when a directory replaces it', () => {
-    expect(flat([[f('x')], [d('x'), f('x/a')]])).toEqual(['x dir@1:0', 'x/a file@1:1']);
+  it('drops the lower file when a directory replaces it', async () => {
+    expect(await flat([[f('x')], [d('x'), f('x/a')]])).toEqual(['x dir@1:0', 'x/a file@1:1']);
   });
 
-  it('keeps a lower subtree hidden by a middle file even when the top re-creates the directory', () => {
-    expect(flat([[d('p'), f('p/x')], [f('p')], [d('p'), f('p/y')]])).toEqual(['p dir@2:0', 'p/y file@2:1']);
+  it('keeps a lower subtree hidden by a middle file even when the top re-creates the directory', async () => {
+    expect(await flat([[d('p'), f('p/x')], [f('p')], [d('p'), f('p/y')]])).toEqual(['p dir@2:0', 'p/y file@2:1']);
   });
 
-  it('treats a parent with no entry of its own as a directory over a lower file', () => {
-    expect(flat([[f('p')], [f('p/x')]])).toEqual(['p dir', 'p/x file@1:0']);
+  it('treats a parent with no entry of its own as a directory over a lower file', async () => {
+    expect(await flat([[f('p')], [f('p/x')]])).toEqual(['p dir', 'p/x file@1:0']);
   });
 });
 
 describe('MergePlanner: whiteouts', () => {
-  it('deletes the lower path and its subtree', () => {
-    expect(flat([[d('a'), f('a/b'), f('c')], [wh('a')]])).toEqual(['c file@0:2']);
+  it('deletes the lower path and its subtree', async () => {
+    expect(await flat([[d('a'), f('a/b'), f('c')], [wh('a')]])).toEqual(['c file@0:2']);
   });
 
-  it('never deletes what its own layer writes, before or after the marker', () => {
-    expect(flat([[f('a')], [f('a'), wh('a')]])).toEqual(['a file@1:0']);
-    expect(flat([[f('a')], [wh('a'), f('a')]])).toEqual(['a file@1:1']);
+  it('never deletes what its own layer writes, before or after the marker', async () => {
+    expect(await flat([[f('a')], [f('a'), wh('a')]])).toEqual(['a file@1:0']);
+    expect(await flat([[f('a')], [wh('a'), f('a')]])).toEqual(['a file@1:1']);
   });
 
-  it('lets a file re-added in a later layer survive an earlier whiteout (jwilder#23)', () => {
-    expect(flat([[f('a')], [wh('a')], [f('a')]])).toEqual(['a file@2:0']);
+  it('lets a file re-added in a later layer survive an earlier whiteout (jwilder#23)', async () => {
+    expect(await flat([[f('a')], [wh('a')], [f('a')]])).toEqual(['a file@2:0']);
   });
 
-  it('keeps files deleted from the base deleted (goldmann#42)', () => {
-    expect(flat([[d('etc'), f('etc/secret'), f('etc/ok')], [wh('etc/secret')], [f('etc/new')]])).toEqual([
+  it('keeps files deleted from the base deleted (goldmann#42)', async () => {
+    expect(await flat([[d('etc'), f('etc/secret'), f('etc/ok')], [wh('etc/secret')], [f('etc/new')]])).toEqual([
       'etc dir@0:0',
       'etc/new file@2:0',
       'etc/ok file@0:2',
     ]);
   });
 
-  it('acts on the path, never through a symlink (stereoscope#694)', () => {
-    expect(flat([[d('real'), f('real/x'), sym('link', 'real')], [wh('link/x')]])).toEqual([
+  it('acts on the path, never through a symlink (stereoscope#694)', async () => {
+    expect(await flat([[d('real'), f('real/x'), sym('link', 'real')], [wh('link/x')]])).toEqual([
       'link symlink@0:2->real',
       'real dir@0:0',
       'real/x file@0:1',
     ]);
   });
 
-  it('rejects a bare .wh.', () => {
-    expect(() => plan([[f('a/.wh.')]])).toThrow(/invalid whiteout/);
+  it('rejects a bare .wh.', async () => {
+    await expect(plan([[f('a/.wh.')]])).rejects.toThrow(/invalid whiteout/);
   });
 
-  it('ignores AUFS metadata entries', () => {
-    expect(flat([[f('a')], [f('.wh..wh.plnk'), d('.wh..wh.aufs')]])).toEqual(['a file@0:0']);
+  it('ignores AUFS metadata entries', async () => {
+    expect(await flat([[f('a')], [f('.wh..wh.plnk'), d('.wh..wh.aufs')]])).toEqual(['a file@0:0']);
   });
 });
 
 describe('MergePlanner: opaque directories', () => {
-  it('hides every lower child recursively but keeps the directory and same-layer children, wherever the marker stands', () => {
-    const lower = [d('o'), d('o/sub'), f('o/sub/deep'), f('o/old')];
-    expect(flat([lower, [opq('o'), d('o'), f('o/new')]])).toEqual(['o dir@1:1', 'o/new file@1:2']);
-    expect(flat([lower, [d('o'), f('o/new'), opq('o')]])).toEqual(['o dir@1:0', 'o/new file@1:1']);
+  it(
+    'hides every lower child recursively but keeps the directory and ' +
+      'same-layer children, wherever the marker stands',
+    async () => {
+      const lower = [d('o'), d('o/sub'), f('o/sub/deep'), f('o/old')];
+      expect(await flat([lower, [opq('o'), d('o'), f('o/new')]])).toEqual(['o dir@1:1', 'o/new file@1:2']);
+      expect(await flat([lower, [d('o'), f('o/new'), opq('o')]])).toEqual(['o dir@1:0', 'o/new file@1:1']);
+    },
+  );
+
+  it('keeps the lower directory entry when the opaque layer has none of its own', async () => {
+    expect(await flat([[d('o'), f('o/old')], [opq('o')]])).toEqual(['o dir@0:0']);
   });
 
-  it('keeps the lower directory entry when the opaque layer has none of its own', () => {
-    expect(flat([[d('o'), f('o/old')], [opq('o')]])).toEqual(['o dir@0:0']);
-  });
-
-  it('hides lower children of a directory this layer merges into (goldmann#186)', () => {
+  it('hides lower children of a directory this layer merges into (goldmann#186)', async () => {
     expect(
-      flat([
+      await flat([
         [d('o'), d('o/s'), f('o/s/x')],
         [d('o'), d('o/s'), f('o/s/y'), opq('o')],
       ]),
     ).toEqual(['o dir@1:0', 'o/s dir@1:1', 'o/s/y file@1:2']);
   });
 
-  it('supports an opaque marker at the root', () => {
+  it('supports an opaque marker at the root', async () => {
     expect(
-      flat([
+      await flat([
         [f('a'), f('b')],
         [opq(''), f('c')],
       ]),
     ).toEqual(['c file@1:1']);
   });
 
-  it('never writes the markers themselves (ggcr#1623)', () => {
-    const out = plan([
+  it('never writes the markers themselves (ggcr#1623)', async () => {
+    const out = await plan([
       [d('o'), f('o/x')],
       [opq('o'), wh('z')],
     ]);
@@ -134,17 +138,17 @@ describe('MergePlanner: opaque directories', () => {
 });
 
 describe('MergePlanner: hardlinks', () => {
-  it('keeps the old content under the link when a later layer overwrites the target (ggcr#2002)', () => {
+  it('keeps the old content under the link when a later layer overwrites the target (ggcr#2002)', async () => {
     const layers = [[f('a'), hl('b', 'a')], [f('a')]];
-    expect(flat(layers)).toEqual(['a file@1:0', 'b file@0:0']);
+    expect(await flat(layers)).toEqual(['a file@1:0', 'b file@0:0']);
   });
 
-  it('keeps the file under the link when a later layer deletes the target (ggcr#977)', () => {
-    expect(flat([[f('a'), hl('b', 'a'), hl('c', 'a')], [wh('a')]])).toEqual(['b file@0:0', 'c file@0:0']);
+  it('keeps the file under the link when a later layer deletes the target (ggcr#977)', async () => {
+    expect(await flat([[f('a'), hl('b', 'a'), hl('c', 'a')], [wh('a')]])).toEqual(['b file@0:0', 'c file@0:0']);
   });
 
-  it('writes the content under the first surviving name and links the rest to it', () => {
-    const out = plan([[f('a'), hl('b', 'a'), hl('c', 'b'), hl('d', 'a')], [wh('a')]]);
+  it('writes the content under the first surviving name and links the rest to it', async () => {
+    const out = await plan([[f('a'), hl('b', 'a'), hl('c', 'b'), hl('d', 'a')], [wh('a')]]);
     expect(out.map((e) => `${e.path}:${e.type}${e.type === 'hardlink' ? '->' + e.linkname : ''}`)).toEqual([
       'b:file',
       'c:hardlink->b',
@@ -152,33 +156,33 @@ describe('MergePlanner: hardlinks', () => {
     ]);
   });
 
-  it('re-points a surviving link at the surviving name when an intermediate link went', () => {
-    const out = plan([[f('a'), hl('b', 'a'), hl('c', 'b')], [wh('b')]]);
+  it('re-points a surviving link at the surviving name when an intermediate link went', async () => {
+    const out = await plan([[f('a'), hl('b', 'a'), hl('c', 'b')], [wh('b')]]);
     expect(out.map((e) => `${e.path}->${e.linkname}`)).toEqual(['a->', 'c->a']);
   });
 
-  it('drops links that are themselves hidden', () => {
-    expect(flat([[f('a'), hl('b', 'a')], [wh('b')]])).toEqual(['a file@0:0']);
+  it('drops links that are themselves hidden', async () => {
+    expect(await flat([[f('a'), hl('b', 'a')], [wh('b')]])).toEqual(['a file@0:0']);
   });
 
-  it('writes a link into a lower layer after its unchanged target', () => {
-    const out = plan([[f('a')], [hl('b', 'a')]]);
+  it('writes a link into a lower layer after its unchanged target', async () => {
+    const out = await plan([[f('a')], [hl('b', 'a')]]);
     expect(out.map((e) => e.path)).toEqual(['a', 'b']);
   });
 
-  it('refuses a link into a lower layer whose target a later layer changed', () => {
-    expect(() => plan([[f('a')], [hl('b', 'a')], [f('a')]])).toThrow(/outside its layer/);
+  it('refuses a link into a lower layer whose target a later layer changed', async () => {
+    await expect(plan([[f('a')], [hl('b', 'a')], [f('a')]])).rejects.toThrow(/outside its layer/);
   });
 });
 
 describe('MergePlanner: inputs that are normal', () => {
-  it('accepts empty and duplicate layers', () => {
+  it('accepts empty and duplicate layers', async () => {
     const l = [d('x'), f('x/y')];
-    expect(flat([l, [], l, []])).toEqual(['x dir@2:0', 'x/y file@2:1']);
+    expect(await flat([l, [], l, []])).toEqual(['x dir@2:0', 'x/y file@2:1']);
   });
 
-  it('keeps dangling and absolute symlinks', () => {
-    expect(flat([[sym('dangling', 'nowhere'), sym('abs', '/etc/passwd')]])).toEqual([
+  it('keeps dangling and absolute symlinks', async () => {
+    expect(await flat([[sym('dangling', 'nowhere'), sym('abs', '/etc/passwd')]])).toEqual([
       'abs symlink@0:1->/etc/passwd',
       'dangling symlink@0:0->nowhere',
     ]);
@@ -186,12 +190,12 @@ describe('MergePlanner: inputs that are normal', () => {
 });
 
 describe('MergePlanner: equals an engine on random layers', () => {
-  it('matches bottom-up application on 20000 random images', () => {
+  it('matches bottom-up application on 20000 random images', async () => {
     for (let seed = 1; seed <= 20000; seed++) {
       const layers = randomLayers(seed);
       let ok = false;
       try {
-        flat(layers);
+        await flat(layers);
         ok = true;
       } finally {
         if (!ok) console.error(`seed ${seed}`, JSON.stringify(layers));
@@ -201,36 +205,34 @@ describe('MergePlanner: equals an engine on random layers', () => {
 });
 
 describe('keep-base: the squashed layer keeps exactly the whiteouts the base still needs', () => {
-  const view = (layers: Spec[][], keep: number) =>
-    engineView(layers, [...layers.slice(0, keep), planKeepBase(layers, keep)]);
-  const markers = (layers: Spec[][], keep: number) =>
-    planKeepBase(layers, keep)
-      .filter((e) => e.origin.layer < 0 && e.type === 'file')
-      .map((e) => e.path);
+  const view = async (layers: Spec[][], keep: number) =>
+    engineView(layers, [...layers.slice(0, keep), await planKeepBase(layers, keep)]);
+  const markers = async (layers: Spec[][], keep: number) =>
+    (await planKeepBase(layers, keep)).filter((e) => e.origin.layer < 0 && e.type === 'file').map((e) => e.path);
 
-  it('re-emits a whiteout whose target is in the base, so deleted secrets stay deleted', () => {
+  it('re-emits a whiteout whose target is in the base, so deleted secrets stay deleted', async () => {
     const layers = [[d('etc'), f('etc/secret')], [wh('etc/secret')], [f('x')]];
-    expect(markers(layers, 1)).toEqual(['etc/.wh.secret']);
-    expect(view(layers, 1)).toEqual(engineView(layers));
+    expect(await markers(layers, 1)).toEqual(['etc/.wh.secret']);
+    expect(await view(layers, 1)).toEqual(engineView(layers));
   });
 
-  it('drops whiteouts of paths the base never had, and of files the squash deleted itself', () => {
-    expect(markers([[f('a')], [f('b')], [wh('b'), wh('nothing')]], 1)).toEqual([]);
+  it('drops whiteouts of paths the base never had, and of files the squash deleted itself', async () => {
+    expect(await markers([[f('a')], [f('b')], [wh('b'), wh('nothing')]], 1)).toEqual([]);
   });
 
-  it('turns delete-then-recreate of a base directory into an opaque marker', () => {
+  it('turns delete-then-recreate of a base directory into an opaque marker', async () => {
     const layers = [[d('cache'), f('cache/old')], [wh('cache')], [d('cache'), f('cache/new')]];
-    expect(markers(layers, 1)).toEqual(['cache/.wh..wh..opq']);
-    expect(view(layers, 1)).toEqual(engineView(layers));
+    expect(await markers(layers, 1)).toEqual(['cache/.wh..wh..opq']);
+    expect(await view(layers, 1)).toEqual(engineView(layers));
   });
 
-  it('matches the engine on random images for every split point', () => {
+  it('matches the engine on random images for every split point', async () => {
     for (let seed = 1; seed <= 5000; seed++) {
       const layers = randomLayers(seed);
       for (let keep = 1; keep < layers.length; keep++) {
         let ok = false;
         try {
-          expect(view(layers, keep)).toEqual(engineView(layers));
+          expect(await view(layers, keep)).toEqual(engineView(layers));
           ok = true;
         } finally {
           if (!ok) console.error(`seed ${seed} keep ${keep}`, JSON.stringify(layers));

@@ -3,17 +3,20 @@ import { describe, expect, it } from 'vitest';
 import { flatSpecs } from '../helpers/mem-layers.js';
 
 describe('hardlinks', () => {
-  it('ggcr#977, docker-squash#99, docker2aci#98, singularity#2686: target deleted later → the link keeps the file', async () => {
-    const flat = await flatSpecs(
-      [
-        { path: 'usr/bin/python3.11', content: 'interp' },
-        { path: 'usr/bin/python3', type: 'hardlink', linkname: 'usr/bin/python3.11' },
-      ],
-      [{ path: 'usr/bin/.wh.python3.11' }],
-    );
-    expect(flat.get('usr/bin/python3')).toEqual({ type: 'file', content: 'interp', linkname: '' });
-    expect(flat.has('usr/bin/python3.11')).toBe(false);
-  });
+  it(
+    'ggcr#977, docker-squash#99, docker2aci#98, singularity#2686: target ' + 'deleted later → the link keeps the file',
+    async () => {
+      const flat = await flatSpecs(
+        [
+          { path: 'usr/bin/python3.11', content: 'interp' },
+          { path: 'usr/bin/python3', type: 'hardlink', linkname: 'usr/bin/python3.11' },
+        ],
+        [{ path: 'usr/bin/.wh.python3.11' }],
+      );
+      expect(flat.get('usr/bin/python3')).toEqual({ type: 'file', content: 'interp', linkname: '' });
+      expect(flat.has('usr/bin/python3.11')).toBe(false);
+    },
+  );
 
   it('ggcr#2002: target overwritten later → the untouched name keeps the old content', async () => {
     const flat = await flatSpecs(

@@ -26,7 +26,8 @@ async function measure(label: string, tar: Buffer, readBodies: boolean): Promise
   const mbs = tar.length / 1e6 / (ms / 1000);
   const rate = ((entries / ms) * 1000).toFixed(0);
   console.log(
-    `${label}: ${entries} entries, ${(tar.length / 1e6).toFixed(0)} MB in ${ms.toFixed(0)} ms = ${mbs.toFixed(0)} MB/s, ${rate} entries/s`,
+    `${label}: ${entries} entries, ${(tar.length / 1e6).toFixed(0)} MB in ${ms.toFixed(0)} ms = ` +
+      `${mbs.toFixed(0)} MB/s, ${rate} entries/s`,
   );
   expect(entries).toBeGreaterThan(0);
   if (readBodies) expect(bytes).toBeGreaterThan(0);

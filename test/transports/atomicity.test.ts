@@ -1,10 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it, vi } from 'vitest';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
 import type { OutputImage } from '../../src/image/types.js';
-import { openSource, parseReference, sinkFor } from '../../src/transports/index.js';
+import { openSource, sinkFor } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
 import type { ImageReference } from '../../src/transports/types.js';
-import { failingLayer, readAll, sampleConfig, tempDir, tinyImage } from './helpers.js';
+import { failingLayer, sampleConfig, tempDir, tinyImage, readStored } from './helpers.js';
 
 const formats = [
   { transport: 'docker-archive', file: 'out.tar' },
@@ -15,7 +17,12 @@ const formats = [
 function write(
   text: string,
   image: OutputImage,
-  extra: { force?: boolean; beforeCommit?: (r: ImageReference) => Promise<void>; tmpDir?: string } = {},
+  extra: {
+    force?: boolean;
+    beforeCommit?: (r: ImageReference) => Promise<void>;
+    tmpDir?: string;
+    stdout?: Writable;
+  } = {},
 ) {
   const ref = parseReference(text, 'dest');
   return sinkFor(ref).write(ref, image, { compression: 'gzip', force: extra.force ?? false, ...extra });
@@ -36,7 +43,7 @@ describe.each(formats)('$transport sink atomicity', ({ transport, file }) => {
     const beforeCommit = async (staged: ImageReference) => {
       const opened = await openSource(staged);
       seen = [...opened.image.tags];
-      await readAll(await opened.image.layers[0]!.open());
+      await readStored(opened.image.layers[0]!);
       await opened.close();
       throw new Error('verify said no');
     };
@@ -94,17 +101,13 @@ describe('stdout', () => {
   it('builds in tmpDir, streams to stdout, and removes the temporary', async () => {
     const tmp = tempDir();
     const chunks: Buffer[] = [];
-    const spy = vi.spyOn(process.stdout, 'write').mockImplementation(((chunk: Buffer, ...rest: unknown[]) => {
-      chunks.push(Buffer.from(chunk));
-      const cb = rest.find((r) => typeof r === 'function') as (() => void) | undefined;
-      cb?.();
-      return true;
-    }) as typeof process.stdout.write);
-    try {
-      await write('-', tinyImage(), { tmpDir: tmp });
-    } finally {
-      spy.mockRestore();
-    }
+    const stdout = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(Buffer.from(chunk));
+        cb();
+      },
+    });
+    await write('-', tinyImage(), { tmpDir: tmp, stdout });
     expect(fs.readdirSync(tmp)).toEqual([]);
     const out = Buffer.concat(chunks);
     expect(out.length % 512).toBe(0);

@@ -1,8 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openSource, parseReference } from '../../src/transports/index.js';
-import { readAll, sha256, tempDir } from './helpers.js';
+import { openSource } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
+import { sha256, tempDir, readStored } from './helpers.js';
 import { classicMultiArchive, containerdStoreArchive, flipped, toTar, type Files } from './handmade.js';
 
 function archive(files: Files): string {
@@ -51,9 +52,9 @@ describe('docker-archive source: several images', () => {
 
   it('reads layers where they lie, following the symlink docker save makes for a repeated layer', async () => {
     const { image } = await open(archive(files), ':@1');
-    expect(image.layers.map((l) => l.diffId)).toEqual([sha256(base), sha256(top)]);
-    expect((await readAll(await image.layers[0]!.open())).equals(base)).toBe(true);
-    expect((await readAll(await image.layers[1]!.open())).equals(top)).toBe(true);
+    expect(image.layers.map((l) => String(l.diffId))).toEqual([sha256(base), sha256(top)]);
+    expect((await readStored(image.layers[0]!)).equals(base)).toBe(true);
+    expect((await readStored(image.layers[1]!)).equals(top)).toBe(true);
     expect(image.layers[0]!.digest).toBeUndefined(); // classic names are not content digests
     expect(image.origin).toContain('docker-archive:');
   });
@@ -103,18 +104,18 @@ describe('docker-archive source: Docker >= 25 and the containerd store', () => {
     const { image } = await open(archive(files));
     expect(image.tags).toEqual(['busybox:latest']);
     const layer = image.layers[0]!;
-    expect(layer.digest).toMatch(/^sha256:/);
-    await readAll(await layer.open());
-    const name = `blobs/sha256/${layer.digest!.slice(7)}`;
+    expect(String(layer.digest)).toMatch(/^sha256:/);
+    await readStored(layer);
+    const name = layer.digest!.blobPath;
     const damaged = await open(archive({ ...files, [name]: flipped(files[name]!, 20) }));
-    await expect(readAll(await damaged.image.layers[0]!.open())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(readStored(damaged.image.layers[0]!)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 
   it('falls back to the nested OCI index without manifest.json, skipping attestations', async () => {
     const { image } = await open(archive(containerdStoreArchive(false)));
     expect(image.tags).toEqual(['busybox:latest', 'latest']);
     expect(image.config.architecture).toBe('amd64');
-    await readAll(await image.layers[0]!.open());
+    await readStored(image.layers[0]!);
   });
 
   it('selects by platform and lists what is there when it cannot', async () => {

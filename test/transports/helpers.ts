@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { afterEach } from 'vitest';
-import type { ImageConfig, OutputImage, OutputLayer } from '../../src/image/types.js';
+import type { ImageConfig, Layer, OutputImage, OutputLayer } from '../../src/image/types.js';
+import { readLayerStored } from '../../src/layers/read.js';
 import { buildTar, type EntrySpec } from '../helpers/tar-builder.js';
 
 export const sha256 = (data: Buffer | string) => `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
@@ -65,10 +66,18 @@ export function failingLayer(after = 1024): OutputLayer {
   };
 }
 
-export async function readAll(stream: NodeJS.ReadableStream): Promise<Buffer> {
+export async function readAll(stream: AsyncIterable<Buffer | Uint8Array | string>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of stream) chunks.push(c as Buffer);
+  for await (const c of stream) chunks.push(Buffer.from(c as Uint8Array));
   return Buffer.concat(chunks);
+}
+
+/** A source layer's stored bytes, read the one way the product reads them: checked. */
+export async function readStored(layer: Layer): Promise<Buffer> {
+  const read = await readLayerStored(layer);
+  const bytes = await readAll(read.chunks);
+  await read.checked;
+  return bytes;
 }
 
 /** Decompress gzip or zstd bytes (zstd through the binary); plain bytes come back as they are. */

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { openSource, parseReference, sinkFor } from '../../src/transports/index.js';
-import { layerTar, readAll, sha256, tempDir, tinyImage } from './helpers.js';
+import { openSource, sinkFor } from '../../src/transports/index.js';
+import { parseReference } from '../../src/transports/reference.js';
+import { layerTar, sha256, tempDir, tinyImage, readStored } from './helpers.js';
 import { containerdStoreArchive, flipped, ociImageBlobs, toDir, toTar, type Files } from './handmade.js';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -55,9 +56,10 @@ describe('oci source', () => {
     const { files, a } = twoImageLayout();
     const dir = toDir(tempDir(), { ...files, [blob(a.layerDigest)]: flipped(files[blob(a.layerDigest)]!, 30) });
     const { image } = await openOci(dir, ':v1');
-    await expect(readAll(await image.layers[0]!.open())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(readStored(image.layers[0]!)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
     fs.appendFileSync(path.join(dir, blob(a.layerDigest)), 'x');
-    await expect(readAll(await image.layers[0]!.open())).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
+    const longer = await openOci(dir, ':v1'); // a blob's size is taken when the image is opened
+    await expect(readStored(longer.image.layers[0]!)).rejects.toMatchObject({ code: 'SIZE_MISMATCH' });
   });
 
   it('DIGEST_MISMATCH when a manifest or config is damaged', async () => {
@@ -143,7 +145,7 @@ describe('oci-archive source', () => {
     const file = path.join(tempDir(), 'a.tar');
     fs.writeFileSync(file, toTar({ ...files, [blob(a.layerDigest)]: flipped(files[blob(a.layerDigest)]!, 30) }));
     const { image } = await openSource(parseReference(`oci-archive:${file}:v1`, 'source'));
-    await expect(readAll(await image.layers[0]!.open())).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    await expect(readStored(image.layers[0]!)).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
   });
 });
 
@@ -181,10 +183,10 @@ describe('registry: auto-detection and stdin', () => {
     const dest = parseReference(`oci-archive:${path.join(dir, 'o.tar')}:v1`, 'dest');
     await sinkFor(dest).write(dest, tinyImage(), { compression: 'gzip', force: false });
     const input = Readable.from([fs.readFileSync(path.join(dir, 'o.tar'))]);
-    const opened = await openSource(parseReference('-', 'source'), { tmpDir: spool }, input);
+    const opened = await openSource(parseReference('-', 'source'), { tmpDir: spool, stdin: input });
     expect(opened.image.origin).toBe('stdin (oci-archive)');
     expect(fs.readdirSync(spool)).toHaveLength(1);
-    await readAll(await opened.image.layers[0]!.open());
+    await readStored(opened.image.layers[0]!);
     await opened.close();
     expect(fs.readdirSync(spool)).toEqual([]);
   });
@@ -192,7 +194,7 @@ describe('registry: auto-detection and stdin', () => {
   it('removes the spool when what came on stdin is no image', async () => {
     const spool = tempDir();
     await expect(
-      openSource(parseReference('-', 'source'), { tmpDir: spool }, Readable.from([Buffer.from('hello')])),
+      openSource(parseReference('-', 'source'), { tmpDir: spool, stdin: Readable.from([Buffer.from('hello')]) }),
     ).rejects.toBeTruthy();
     expect(fs.readdirSync(spool)).toEqual([]);
   });

@@ -26,16 +26,16 @@ describe('parseReference', () => {
       { transport: 'docker-archive', path: 'img.tar', ref: 'sha256:abcdef' },
     ],
     ['docker-archive:out.tar:myapp', 'dest', { transport: 'docker-archive', path: 'out.tar', ref: 'myapp' }],
-    ['docker-archive:-', 'dest', { transport: 'docker-archive', path: '-' }],
+    ['docker-archive:-', 'dest', { transport: 'stdio', path: '-', format: 'docker-archive' }],
     ['oci:/srv/layout:v1.2', 'source', { transport: 'oci', path: '/srv/layout', ref: 'v1.2' }],
     ['oci:layout:quay.io/x/y:1', 'dest', { transport: 'oci', path: 'layout', ref: 'quay.io/x/y:1' }],
     ['oci-archive:a.tar', 'source', { transport: 'oci-archive', path: 'a.tar' }],
-    ['oci-archive:-', 'source', { transport: 'oci-archive', path: '-' }],
+    ['oci-archive:-', 'source', { transport: 'stdio', path: '-', format: 'oci-archive' }],
     ['image.tar', 'source', { transport: 'auto', path: 'image.tar' }],
     ['./odd:name.tar', 'source', { transport: 'auto', path: './odd:name.tar' }],
     ['/abs/path.tar', 'dest', { transport: 'auto', path: '/abs/path.tar' }],
-    ['-', 'source', { transport: 'auto', path: '-' }],
-    ['-', 'dest', { transport: 'auto', path: '-' }],
+    ['-', 'source', { transport: 'stdio', path: '-' }],
+    ['-', 'dest', { transport: 'stdio', path: '-' }],
   ];
   it.each(ok)('%s (%s)', (text, role, want) => {
     expect(parseReference(text, role)).toEqual(want);

@@ -13,7 +13,8 @@ export function shortCommand(createdBy: string | undefined, max = 60): string {
   let s = createdBy.replace(/\s+/g, ' ').trim();
   s = s.replace(/ # buildkit$/, '');
   s = s.replace(/^(RUN )?\|\d+ (?:\S+=\S* )*/, '$1'); // "|2 A=1 B=2 " build args of a RUN
-  const shell = /^(?:RUN )?(?:\/bin\/)?(?:ba)?sh(?: -[a-z]+)* -c /; // "/bin/sh -c ", "/bin/sh -e -c ", "RUN /bin/sh -c "
+  // "/bin/sh -c ", "/bin/sh -e -c ", "RUN /bin/sh -c "
+  const shell = /^(?:RUN )?(?:\/bin\/)?(?:ba)?sh(?: -[a-z]+)* -c /;
   const m = shell.exec(s);
   if (m) {
     const rest = s.slice(m[0].length);

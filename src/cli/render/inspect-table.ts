@@ -93,16 +93,20 @@ function layerRow(l: LayerReport): string[] {
 
 function costLines(r: InspectResult, paint: Paint): string[] {
   const v = r.vfs;
+  const pad = (n: number) => sizeLabel(n).padStart(9);
   const t = r.totals;
   return [
-    `stored: layer blob (compressed if the source compresses it); tar: uncompressed; changed: entries at paths that existed below;`,
-    `deleted: whiteout and opaque-directory entries; wasted: this layer's file bytes that later layers overwrite or delete;`,
+    'stored: layer blob (compressed if the source compresses it); tar: uncompressed; ' +
+      'changed: entries at paths that existed below;',
+    "deleted: whiteout and opaque-directory entries; wasted: this layer's file bytes " +
+      'that later layers overwrite or delete;',
     `merged: file bytes visible after this layer; vfs copy: what VFS storage keeps for it, a full copy (du estimate)`,
     '',
-    `merged filesystem: ${sizeLabel(t.mergedBytes)} in ${t.mergedFiles} files; ${sizeLabel(t.wastedBytes)} of layer content is shadowed`,
+    `merged filesystem: ${sizeLabel(t.mergedBytes)} in ${t.mergedFiles} files; ` +
+      `${sizeLabel(t.wastedBytes)} of layer content is shadowed`,
     `VFS cost (du estimate, files in ${v.blockSize / 1024} KiB blocks; see docs/vfs-cost.md):`,
-    `  as built   image ${sizeLabel(v.imageBytes).padStart(9)}   + 1 container ${sizeLabel(v.imagePlusContainerBytes).padStart(9)}`,
-    `  flattened  image ${sizeLabel(v.flatImageBytes).padStart(9)}   + 1 container ${sizeLabel(v.flatPlusContainerBytes).padStart(9)}`,
+    `  as built   image ${pad(v.imageBytes)}   + 1 container ${pad(v.imagePlusContainerBytes)}`,
+    `  flattened  image ${pad(v.flatImageBytes)}   + 1 container ${pad(v.flatPlusContainerBytes)}`,
     paint('green', `  saving     ${sizeLabel(v.savingBytes)} with one container (${factorLabel(v.savingFactor)} less)`),
   ];
 }

@@ -23,7 +23,8 @@ export function progressPrinter(
         ? `  ${Math.round(p.fraction * 100)}%  ETA ${humanSeconds((secs * (1 - p.fraction)) / p.fraction)}`
         : '';
     stream.write(
-      `\r\x1b[K${p.layer}/${p.layers} layers  read ${humanBytes(p.tarBytesIn)}  wrote ${humanBytes(p.bytesOut)}  ${rate}/s${eta}`,
+      `\r\x1b[K${p.layer}/${p.layers} layers  read ${humanBytes(p.tarBytesIn)}  ` +
+        `wrote ${humanBytes(p.bytesOut)}  ${rate}/s${eta}`,
     );
   };
   return Object.assign(print, {

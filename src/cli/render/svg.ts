@@ -56,20 +56,29 @@ export function vfsCostSvg(r: InspectResult): string {
     ...legend(),
   ];
   const name = r.tags[0] ?? r.origin;
-  const summary = `as built ${sizeLabel(v.imagePlusContainerBytes)}, flattened ${sizeLabel(v.flatPlusContainerBytes)} (image + 1 container): saves ${sizeLabel(v.savingBytes)}, ${factorLabel(v.savingFactor)} less`;
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12" fill="${COLOR.text}">
+  const summary =
+    `as built ${sizeLabel(v.imagePlusContainerBytes)}, flattened ${sizeLabel(v.flatPlusContainerBytes)} ` +
+    `(image + 1 container): saves ${sizeLabel(v.savingBytes)}, ${factorLabel(v.savingFactor)} less`;
+  const note =
+    'VFS stores every layer as a full copy of the filesystem after it; ' +
+    `estimate as du counts it (${v.blockSize / 1024} KiB blocks)`;
+  const font = 'font-family="DejaVu Sans, Helvetica, Arial, sans-serif" font-size="12"';
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" ${font} \
+fill="${COLOR.text}">
 <title>VFS disk cost of ${esc(name)}</title>
 <desc>${esc(summary)}</desc>
 <rect width="${W}" height="${H}" fill="#fff"/>
 <text x="${PLOT.left}" y="30" font-size="18" font-weight="bold">VFS disk cost: ${esc(clip(name, 52))}</text>
 <text x="${PLOT.left}" y="52" font-size="13">${esc(summary)}</text>
-<text x="${PLOT.left}" y="70" font-size="11" fill="${COLOR.muted}">VFS stores every layer as a full copy of the filesystem after it; estimate as du counts it (${v.blockSize / 1024} KiB blocks)</text>
+<text x="${PLOT.left}" y="70" font-size="11" fill="${COLOR.muted}">${note}</text>
 ${body.join('\n')}
 </svg>
 `;
 }
 
-/** Layered: one bar per layer (the copies below, plus its own), then a container; flattened: one copy, then a container. */
+/**
+ * Layered: one bar per layer (the copies below, plus its own), then a container; flattened: one copy, then a container.
+ */
 function barsOf(r: InspectResult): { layered: Bar[]; flat: Bar[] } {
   const layered: Bar[] = [];
   let stored = 0;
@@ -97,7 +106,8 @@ function bar(b: Bar, x: number, slotW: number, y: (n: number) => number, labelle
   const left = x + (slotW - w) / 2;
   const rect = (from: number, to: number, fill: string) =>
     to > from
-      ? `<rect x="${r1(left)}" y="${r1(y(to))}" width="${r1(w)}" height="${r1(Math.max(y(from) - y(to), 0.5))}" fill="${fill}"/>`
+      ? `<rect x="${r1(left)}" y="${r1(y(to))}" width="${r1(w)}" ` +
+        `height="${r1(Math.max(y(from) - y(to), 0.5))}" fill="${fill}"/>`
       : '';
   const label = labelled
     ? `<text x="${r1(x + slotW / 2)}" y="${PLOT.bottom + 16}" text-anchor="middle" font-size="11">${b.label}</text>`
@@ -109,10 +119,12 @@ function axis(max: number, step: number, y: (n: number) => number): string[] {
   const out: string[] = [];
   for (let v = 0; v <= max; v += step) {
     out.push(
-      `<line x1="${PLOT.left}" x2="${PLOT.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" stroke="${v === 0 ? '#999' : COLOR.grid}"/>`,
+      `<line x1="${PLOT.left}" x2="${PLOT.right}" y1="${r1(y(v))}" y2="${r1(y(v))}" ` +
+        `stroke="${v === 0 ? '#999' : COLOR.grid}"/>`,
     );
     out.push(
-      `<text x="${PLOT.left - 8}" y="${r1(y(v) + 4)}" text-anchor="end" font-size="11" fill="${COLOR.muted}">${sizeLabel(v).replace('.0 ', ' ')}</text>`,
+      `<text x="${PLOT.left - 8}" y="${r1(y(v) + 4)}" text-anchor="end" font-size="11" fill="${COLOR.muted}">` +
+        `${sizeLabel(v).replace('.0 ', ' ')}</text>`,
     );
   }
   return out;
@@ -123,7 +135,8 @@ function total(x: number, top: number, text: string): string {
 }
 
 function groupLabel(x: number, text: string): string {
-  return `<text x="${r1(x)}" y="${PLOT.bottom + 36}" text-anchor="middle" font-size="12" fill="${COLOR.muted}">${esc(text)}</text>`;
+  const at = `x="${r1(x)}" y="${PLOT.bottom + 36}"`;
+  return `<text ${at} text-anchor="middle" font-size="12" fill="${COLOR.muted}">${esc(text)}</text>`;
 }
 
 function legend(): string[] {
@@ -136,7 +149,8 @@ function legend(): string[] {
   const top = H - 44;
   return items.map(([fill, text], i) => {
     const x = PLOT.left + i * 190;
-    return `<rect x="${x}" y="${top}" width="12" height="12" fill="${fill}"/><text x="${x + 18}" y="${top + 10}" font-size="11">${text}</text>`;
+    const box = `<rect x="${x}" y="${top}" width="12" height="12" fill="${fill}"/>`;
+    return `${box}<text x="${x + 18}" y="${top + 10}" font-size="11">${text}</text>`;
   });
 }
 

@@ -5,6 +5,7 @@
  * unique prefix of one, or "@N" as containers/image allows.
  */
 import { LayerflatError } from '../../errors.js';
+import { Digest } from '../../image/digest.js';
 import { hasExplicitTag, parseImageName, sameImageName } from '../../image/name.js';
 
 /** One image of manifest.json. */
@@ -34,14 +35,14 @@ export function parseDockerManifest(json: unknown, where: string): DockerArchive
   });
 }
 
-/** The image ID (config digest hex) a member name carries: "<hex>.json" or "blobs/sha256/<hex>". */
-export function digestHexOfName(name: string): string | undefined {
-  return /^(?:\.\/)?(?:blobs\/sha256\/([a-f0-9]{64})|([a-f0-9]{64})\.json)$/.exec(name)?.slice(1).find(Boolean);
+/** The ID a member name carries: "<hex>.json" (a config) or "blobs/sha256/<hex>" (Docker >= 25). */
+export function digestOfName(name: string): Digest | undefined {
+  return Digest.inName(name, /^(?:\.\/)?(?:blobs\/sha256\/([a-f0-9]{64})|([a-f0-9]{64})\.json)$/);
 }
 
 function describe(e: DockerArchiveEntry, i: number): string {
-  const id = digestHexOfName(e.config);
-  return `@${i} ${e.repoTags.length ? e.repoTags.join(', ') : '(untagged)'}${id ? ` ${id.slice(0, 12)}` : ''}`;
+  const id = digestOfName(e.config);
+  return `@${i} ${e.repoTags.length ? e.repoTags.join(', ') : '(untagged)'}${id ? ` ${id.hex.slice(0, 12)}` : ''}`;
 }
 
 function listing(entries: DockerArchiveEntry[]): string {
@@ -81,7 +82,7 @@ export async function selectDockerEntry(
   entries: DockerArchiveEntry[],
   ref: string | undefined,
   where: string,
-  idOf: (i: number) => Promise<string>,
+  idOf: (i: number) => Promise<Digest>,
 ): Promise<number> {
   if (ref === undefined) {
     if (entries.length === 1) return 0;
@@ -101,7 +102,7 @@ export async function selectDockerEntry(
   if (id) {
     const ids = await Promise.all(entries.map((_, i) => idOf(i)));
     const byId = one(
-      entries.flatMap((_, i) => (ids[i]!.startsWith(id[2]!) ? [i] : [])),
+      entries.flatMap((_, i) => (ids[i]!.hex.startsWith(id[2]!) ? [i] : [])),
       entries,
       ref,
       where,

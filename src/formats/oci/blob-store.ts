@@ -1,34 +1,13 @@
 /**
- * Content-addressed blobs of an OCI layout ("blobs/<alg>/<hex>") over a FileTree, read with the
- * descriptor that names them: small documents are verified on reading, layer streams as they
- * flow, so a flipped byte or a truncated blob is caught before anything is written from it.
+ * Content-addressed blobs of an OCI layout ("blobs/<alg>/<hex>") over a FileTree, found by the
+ * descriptor that names them. Small documents are read whole and checked here; layer blobs are
+ * handed out as sources for layers/read.ts, which checks them as it reads them.
  */
-import crypto from 'node:crypto';
-import type { Readable } from 'node:stream';
-import { LayerflatError } from '../../errors.js';
-import { verifyingStream } from '../../image/digest.js';
+import { checkBuffer, sizeMismatch } from '../../bytes/verify.js';
+import { LayerflatError, withContext } from '../../errors.js';
 import { parseJSONBytes } from '../../image/manifest.js';
-import type { Descriptor } from '../../image/types.js';
+import type { BlobSource, Descriptor } from '../../image/types.js';
 import type { FileTree } from '../file-tree.js';
-
-/** The "blobs/sha256/<hex>" name of a digest; UNSUPPORTED for other algorithms. */
-export function blobName(digest: string, where: string): string {
-  const m = /^([a-z0-9+._-]+):([a-zA-Z0-9=_-]+)$/.exec(digest);
-  if (!m) throw new LayerflatError('BAD_MANIFEST', `${where}: invalid digest "${digest}"`);
-  if (m[1] !== 'sha256')
-    throw new LayerflatError('UNSUPPORTED', `${where}: digest algorithm "${m[1]}" is not supported (only sha256)`);
-  if (!/^[a-f0-9]{64}$/.test(m[2]!))
-    throw new LayerflatError('BAD_MANIFEST', `${where}: invalid sha256 digest "${digest}"`);
-  return `blobs/sha256/${m[2]}`;
-}
-
-/** `src` piped through verifyingStream, with read errors of `src` passed on (pipe() drops them). */
-export function pipeVerified(src: Readable, expected: { digest: string; size?: number }, where: string): Readable {
-  const check = verifyingStream(expected, where);
-  src.on('error', (err) => check.destroy(err));
-  check.on('close', () => src.destroy());
-  return src.pipe(check);
-}
 
 /** Blob access for one layout. */
 export class BlobStore {
@@ -36,40 +15,50 @@ export class BlobStore {
 
   /** Whether the blob a descriptor names is present. */
   has(d: Descriptor): boolean {
-    return this.tree.has(blobName(d.digest, this.tree.where));
+    return this.tree.has(d.digest.blobPath);
   }
 
   private must(d: Descriptor, what: string): string {
-    const name = blobName(d.digest, this.tree.where);
-    if (!this.tree.has(name))
-      throw new LayerflatError('NOT_FOUND', `${this.tree.where}: ${what} blob ${d.digest} is missing (${name})`);
+    const name = d.digest.blobPath;
+    if (!this.tree.has(name)) {
+      throw new LayerflatError('NOT_FOUND', `${this.tree.where}: ${what} blob ${d.digest} is missing (${name})`, {
+        located: true,
+      });
+    }
     return name;
   }
 
   /** Read a small blob whole, checking its size and digest against `d`. */
   async read(d: Descriptor, what: string): Promise<Buffer> {
     const name = this.must(d, what);
-    const data = await this.tree.read(name);
     const where = `${this.tree.where}: ${what} ${d.digest}`;
-    if (data.length !== d.size)
-      throw new LayerflatError('SIZE_MISMATCH', `${where}: ${data.length} bytes, descriptor says ${d.size}`);
-    const actual = `sha256:${crypto.createHash('sha256').update(data).digest('hex')}`;
-    if (actual !== d.digest) throw new LayerflatError('DIGEST_MISMATCH', `${where}: content hashes to ${actual}`);
-    return data;
+    try {
+      const size = this.tree.size(name);
+      if (size !== d.size) throw sizeMismatch(d, `a blob of ${size} bytes`); // before reading it
+      const data = await this.tree.read(name);
+      checkBuffer(data, d);
+      return data;
+    } catch (err) {
+      throw withContext(err, where);
+    }
   }
 
-  /** Read and parse a JSON blob, verified; BAD_MANIFEST naming it if it is not JSON. */
+  /** Read and parse a JSON blob, checked; BAD_MANIFEST naming it if it is not JSON. */
   async readJSON(d: Descriptor, what: string): Promise<unknown> {
     return parseJSONBytes(await this.read(d, what), `${this.tree.where}: ${what} ${d.digest}`);
   }
 
-  /** Stream a blob, failing at its end with DIGEST_MISMATCH / SIZE_MISMATCH if it is not `d`. */
-  open(d: Descriptor, what: string): Readable {
-    const name = this.must(d, what);
-    return pipeVerified(
-      this.tree.open(name),
-      { digest: d.digest, size: d.size },
-      `${this.tree.where}: ${what} ${d.digest}`,
-    );
+  /** Where a layer blob's bytes lie (checked by whoever reads them, against `d`). */
+  source(d: Descriptor, what: string): BlobSource {
+    if (d.digest.algorithm !== 'sha256') {
+      throw new LayerflatError(
+        'UNSUPPORTED',
+        `${this.tree.where}: ${what} ${d.digest}: only sha256 layer digests are supported`,
+        {
+          located: true,
+        },
+      );
+    }
+    return { file: this.tree.locate(this.must(d, what)) };
   }
 }

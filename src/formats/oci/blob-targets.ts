@@ -6,22 +6,32 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { asLayerflatError, withContext } from '../../errors.js';
 import { sha256Hex } from '../../image/digest.js';
 import { writeOutputLayer } from '../layer-output.js';
 import type { BlobTarget } from './write.js';
-import { fileConsumer, writeFully, type TarFileWriter } from '../../tar/archive-file-writer.js';
-
-const hexOf = (digest: string) => digest.slice('sha256:'.length);
+import { fileConsumer } from '../../bytes/consumer.js';
+import { writeFully } from '../../bytes/file-range.js';
+import type { TarFileWriter } from '../../tar/archive-file-writer.js';
 
 /** Blobs written into `<layout>/blobs/sha256/`, which is created if needed. */
 export function directoryBlobTarget(layout: string): BlobTarget {
   const dir = path.join(layout, 'blobs', 'sha256');
-  const ready = fs.promises.mkdir(dir, { recursive: true });
+  let made: Promise<void> | undefined;
+  const ready = () =>
+    (made ??= fs.promises.mkdir(dir, { recursive: true }).then(
+      () => undefined,
+      (err: unknown) => {
+        throw asLayerflatError(err, `creating ${dir}`);
+      },
+    ));
   return {
     async putLayer(layer, compression) {
-      await ready;
+      await ready();
       const temp = path.join(dir, `.layerflat-${crypto.randomBytes(4).toString('hex')}.tmp`);
-      const fh = await fs.promises.open(temp, 'wx');
+      const fh = await fs.promises.open(temp, 'wx').catch((err: unknown) => {
+        throw asLayerflatError(err, `creating ${temp}`);
+      });
       try {
         let position = 0;
         const written = await writeOutputLayer(
@@ -33,17 +43,20 @@ export function directoryBlobTarget(layout: string): BlobTarget {
           }),
         );
         await fh.close();
-        await fs.promises.rename(temp, path.join(dir, hexOf(written.digest)));
+        await fs.promises.rename(temp, path.join(dir, written.digest.hex));
         return written;
       } catch (err) {
         await fh.close().catch(() => undefined);
         await fs.promises.rm(temp, { force: true });
-        throw err;
+        throw withContext(err, `writing ${temp}`);
       }
     },
     async putBlob(data) {
-      await ready;
-      await fs.promises.writeFile(path.join(dir, sha256Hex(data)), data);
+      await ready();
+      const file = path.join(dir, sha256Hex(data));
+      await fs.promises.writeFile(file, data).catch((err: unknown) => {
+        throw asLayerflatError(err, `writing ${file}`);
+      });
     },
   };
 }
@@ -60,7 +73,7 @@ export function archiveBlobTarget(writer: TarFileWriter): BlobTarget {
     putLayer: (layer, compression) =>
       writer.addStreamed(
         (consume) => writeOutputLayer(layer, compression, consume),
-        (written) => nameOnce(hexOf(written.digest)),
+        (written) => nameOnce(written.digest.hex),
       ),
     async putBlob(data) {
       const name = nameOnce(sha256Hex(data));

@@ -1,15 +1,15 @@
 /**
  * Reading one image from an OCI layout held in a FileTree — a directory (oci:), a tar file
  * (oci-archive:), or the OCI layout inside a docker-archive that lacks manifest.json. Every blob
- * is checked against its descriptor: documents when read, layers as they stream.
+ * is checked against its descriptor: documents here when read, layers by layers/read.ts.
  */
 import { LayerflatError } from '../../errors.js';
-import { compressionOfMediaType } from '../../compress/detect.js';
-import { isConfigMediaType } from '../../image/media-types.js';
+import { Digest } from '../../image/digest.js';
+import { compressionOfMediaType, isConfigMediaType } from '../../image/media-types.js';
 import { parseConfig, parseIndex, parseManifest } from '../../image/manifest.js';
 import { familiarImageName } from '../../image/name.js';
 import type { Descriptor, Image, Layer, Platform } from '../../image/types.js';
-import { blobName, BlobStore } from './blob-store.js';
+import { BlobStore } from './blob-store.js';
 import type { FileTree } from '../file-tree.js';
 import { selectManifest, type SelectedManifest } from './select.js';
 
@@ -38,22 +38,19 @@ async function checkLayoutFile(tree: FileTree, required: boolean): Promise<void>
 }
 
 function layerOf(store: BlobStore, d: Descriptor, diffId: string, i: number): Layer {
-  const where = `${store.tree.where}: layer ${i}`;
+  const what = `layer ${i}`;
   if (compressionOfMediaType(d.mediaType) === undefined) {
     throw new LayerflatError(
       'UNKNOWN_MEDIA_TYPE',
-      `${where} has media type ${d.mediaType}, which is not a layer type layerflat can read`,
+      `${store.tree.where}: ${what} has media type ${d.mediaType}, which is not a layer type layerflat can read`,
     );
   }
-  if (!store.has(d)) throw new LayerflatError('NOT_FOUND', `${where}: blob ${d.digest} is missing`);
-  const location = store.tree.locate(blobName(d.digest, store.tree.where));
   return {
     digest: d.digest,
     mediaType: d.mediaType,
     size: d.size,
-    diffId,
-    location,
-    open: async () => store.open(d, `layer ${i}`),
+    diffId: Digest.parse(diffId),
+    source: store.source(d, what),
   };
 }
 

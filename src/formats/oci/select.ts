@@ -45,7 +45,7 @@ function describeTop(d: Descriptor, i: number): string {
     a[ANNOTATION_CONTAINERD_NAME] && familiarImageName(a[ANNOTATION_CONTAINERD_NAME]),
     a[ANNOTATION_REF_NAME],
   ].filter(Boolean);
-  return `@${i} ${names.length ? names.join(' / ') : '(unnamed)'} ${d.digest.slice(0, 19)}`;
+  return `@${i} ${names.length ? names.join(' / ') : '(unnamed)'} ${d.digest.short()}`;
 }
 
 function matchesRef(d: Descriptor, ref: string): boolean {
@@ -113,21 +113,24 @@ function byPlatform(store: BlobStore, leaves: Leaf[], options: SelectOptions): L
   const want = options.platform ?? hostPlatform();
   const match = present.find((l) => !l.descriptor.platform || platformMatches(want, l.descriptor.platform));
   if (match) return match;
-  const distinct = new Set(present.map((l) => l.descriptor.digest));
-  if (!options.platform && distinct.size === 1) return present[0]!; // the only one saved: not the host's, still what was meant
+  const distinct = new Set(present.map((l) => String(l.descriptor.digest)));
+  // The only one saved: not the host's, still what was meant.
+  if (!options.platform && distinct.size === 1) return present[0]!;
   const listed = (ls: Leaf[]) =>
     ls.map((l) => (l.descriptor.platform ? formatPlatform(l.descriptor.platform) : 'unknown')).join(', ');
   const absent = leaves.filter((l) => !present.includes(l));
   if (present.length === 0) {
     throw new LayerflatError(
       'NOT_FOUND',
-      `${store.tree.where}: no image manifest is present${absent.length ? ` (listed but missing: ${listed(absent)})` : ''}`,
+      `${store.tree.where}: no image manifest is present` +
+        (absent.length ? ` (listed but missing: ${listed(absent)})` : ''),
     );
   }
   const also = absent.length ? `; listed without their blobs: ${listed(absent)}` : '';
   throw new LayerflatError(
     'PLATFORM_NOT_FOUND',
-    `${store.tree.where}: no image for platform ${formatPlatform(want)}; it has: ${listed(present)}${also}; choose with --platform`,
+    `${store.tree.where}: no image for platform ${formatPlatform(want)}; ` +
+      `it has: ${listed(present)}${also}; choose with --platform`,
   );
 }
 
@@ -137,7 +140,7 @@ function byPlatform(store: BlobStore, leaves: Leaf[], options: SelectOptions): L
  * flat, without a nested one).
  */
 function oneImage(index: ImageIndex, tops: number[], where: string, ref?: string): number[] {
-  const digestOf = (i: number) => index.manifests[i]!.digest;
+  const digestOf = (i: number) => String(index.manifests[i]!.digest);
   const distinct = tops.filter((i, k) => tops.findIndex((j) => digestOf(j) === digestOf(i)) === k);
   const unnamedPlatforms = distinct.every(
     (i) => index.manifests[i]!.platform && !index.manifests[i]!.annotations?.[ANNOTATION_REF_NAME],

@@ -3,7 +3,7 @@
  * an archive being written), learning every digest on the way. The index.json that names the
  * manifest is the caller's, since adding to an existing layout differs from writing a new one.
  */
-import { sha256Hex } from '../../image/digest.js';
+import { Digest } from '../../image/digest.js';
 import { withDiffIds, serializeConfig } from '../../image/config.js';
 import {
   ANNOTATION_REF_NAME,
@@ -31,7 +31,7 @@ export interface WrittenImage {
 export const OCI_LAYOUT_FILE = Buffer.from(JSON.stringify({ imageLayoutVersion: OCI_LAYOUT_VERSION }));
 
 function describe(mediaType: string, data: Buffer): Descriptor {
-  return { mediaType, digest: `sha256:${sha256Hex(data)}`, size: data.length };
+  return { mediaType, digest: Digest.of(data), size: data.length };
 }
 
 function platformOf(config: ImageConfig): Descriptor['platform'] {
@@ -54,7 +54,7 @@ export async function writeOciImage(
   const configBytes = serializeConfig(
     withDiffIds(
       image.config,
-      layers.map((l) => l.diffId),
+      layers.map((l) => String(l.diffId)),
     ),
   );
   const config = describe(OCI_CONFIG, configBytes);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { measureMerge, type LayerTar } from '../../src/merge/merge-stream.js';
+import type { LayerTar } from '../../src/layers/layer-tar.js';
+import { measureMerge } from '../../src/merge/output.js';
 import { readTar } from '../../src/tar/reader.js';
 import { FsTree } from '../../src/engine/fs-tree.js';
 import type { Spec } from '../helpers/plan-driver.js';
@@ -139,8 +140,9 @@ async function view(layers: LayerTar[]): Promise<string[]> {
       const chunks: Buffer[] = [];
       for await (const c of item.body()) chunks.push(Buffer.from(c));
       const e = item.entry;
-      const value = `${e.type === 'hardlink' ? 'file' : e.type}:${Buffer.concat(chunks).toString()}${e.type === 'symlink' ? `->${e.linkname}` : ''}`;
-      tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value }, layers[i]!.where);
+      const type = e.type === 'hardlink' ? 'file' : e.type;
+      const value = `${type}:${Buffer.concat(chunks).toString()}${e.type === 'symlink' ? `->${e.linkname}` : ''}`;
+      tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value });
     }
     tree.endLayer();
   }

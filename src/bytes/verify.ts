@@ -1,0 +1,113 @@
+/**
+ * Hashing and checking bytes as they stream: a pass-through that learns a digest, and one that
+ * checks a blob against its descriptor. Messages say what is wrong, not where: the reader that
+ * knows which blob of which image adds that (withContext).
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { Transform, type TransformCallback } from 'node:stream';
+import { LayerflatError } from '../errors.js';
+import { Digest } from '../image/digest.js';
+
+/**
+ * A pass-through Transform that counts the bytes and hashes them (sha256) as they flow.
+ * `result()` resolves to { digest, size } once the writable side has ended, and rejects if the
+ * stream is destroyed before that.
+ */
+export class DigestStream extends Transform {
+  private readonly hash: Hash = createHash('sha256');
+  private size = 0;
+  private readonly promise: Promise<{ digest: Digest; size: number }>;
+  private resolve!: (r: { digest: Digest; size: number }) => void;
+  private reject!: (err: Error) => void;
+  private settled = false;
+
+  constructor() {
+    super({ highWaterMark: 1 << 20 });
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+    this.promise.catch(() => {}); // a caller that never asks must not get an unhandled rejection
+  }
+
+  /** Bytes seen so far. */
+  get bytes(): number {
+    return this.size;
+  }
+
+  result(): Promise<{ digest: Digest; size: number }> {
+    return this.promise;
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    cb(null, chunk);
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.settled = true;
+    this.resolve({ digest: Digest.sha256Hex(this.hash.digest('hex')), size: this.size });
+    cb();
+  }
+
+  override _destroy(err: Error | null, cb: (err: Error | null) => void): void {
+    if (!this.settled) {
+      this.settled = true;
+      this.reject(err ?? new LayerflatError('TRUNCATED', 'stream closed before it ended; no digest'));
+    }
+    cb(err);
+  }
+}
+
+/** What a blob must be: its digest and, when known, its size. */
+export interface Expected {
+  digest?: Digest;
+  size?: number;
+}
+
+export function sizeMismatch(expected: Expected, actual: string): LayerflatError {
+  const of = expected.digest ? ` (descriptor ${expected.digest})` : '';
+  return new LayerflatError('SIZE_MISMATCH', `size mismatch: expected ${expected.size} bytes, got ${actual}${of}`);
+}
+
+export function digestMismatch(expected: Digest, actual: Digest, what = 'content'): LayerflatError {
+  return new LayerflatError('DIGEST_MISMATCH', `${what} hashes to ${actual}, but ${expected} was expected`);
+}
+
+/**
+ * Pass `chunks` through, checking them against `expected`: SIZE_MISMATCH as soon as more than
+ * `expected.size` bytes arrive, or at the end when fewer did; DIGEST_MISMATCH at the end when the
+ * bytes do not hash to `expected.digest`. The error replaces the end, so a reader never mistakes a
+ * bad blob for a good one.
+ */
+export async function* verified(
+  chunks: AsyncIterable<Buffer>,
+  expected: Expected,
+  what?: string,
+): AsyncGenerator<Buffer> {
+  const algorithm = expected.digest?.algorithm ?? 'sha256';
+  const hash = expected.digest ? createHash(algorithm) : undefined;
+  let size = 0;
+  for await (const chunk of chunks) {
+    size += chunk.length;
+    if (expected.size !== undefined && size > expected.size) throw sizeMismatch(expected, `at least ${size}`);
+    hash?.update(chunk);
+    yield chunk;
+  }
+  if (expected.size !== undefined && size !== expected.size) throw sizeMismatch(expected, String(size));
+  if (expected.digest && hash) {
+    const actual = Digest.parse(`${algorithm}:${hash.digest('hex')}`);
+    if (!actual.equals(expected.digest)) throw digestMismatch(expected.digest, actual, what);
+  }
+}
+
+/** The same check on a whole buffer (a small document). */
+export function checkBuffer(data: Buffer, expected: Expected, what?: string): void {
+  if (expected.size !== undefined && data.length !== expected.size) throw sizeMismatch(expected, String(data.length));
+  if (!expected.digest) return;
+  const actual = Digest.parse(
+    `${expected.digest.algorithm}:${createHash(expected.digest.algorithm).update(data).digest('hex')}`,
+  );
+  if (!actual.equals(expected.digest)) throw digestMismatch(expected.digest, actual, what);
+}

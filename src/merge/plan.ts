@@ -1,0 +1,133 @@
+/**
+ * The merge as a plan: drive the planner over the layers (top-down, each read once, again only
+ * for a hardlink whose content needs a new name) and yield what the flat layer holds, in order,
+ * as actions. Bytes and size are two small folds over the plan (output.ts); nothing here touches
+ * bytes, so the same driver serves the byte stream, the size calculation and the tests that run
+ * the planner over layers held in memory.
+ */
+import { LayerflatError, withContext } from '../errors.js';
+import { displayPath } from '../tar/entry.js';
+import { whiteoutsForBase } from './base-whiteouts.js';
+import { MergePlanner, type DropReason, type PlanEntry } from './planner.js';
+import type { PathState } from './path-state.js';
+
+/** What the plan needs of an entry of a layer: its metadata (a tar reader's item has it). */
+export interface PlanItem {
+  readonly entry: PlanEntry;
+}
+
+/** A layer as the plan reads it: entries that can be read again from the start. */
+export interface PlanLayer<I extends PlanItem> {
+  /** Names the layer in messages. */
+  readonly where: string;
+  entries(): AsyncIterable<I>;
+}
+
+/** One step of the flat layer. Items are the layers' own; read an item's data before the next step. */
+export type PlanAction<I extends PlanItem> =
+  /** The entry as stored; `linkname` re-points a hardlink at the name its content was written under. */
+  | { kind: 'keep'; item: I; linkname?: string }
+  /** A hardlink's content (a re-read item) written under the first surviving name of its file. */
+  | { kind: 'rehome'; item: I; path: string }
+  /** A hardlink held back until its layer ended, pointing at `linkname`. */
+  | { kind: 'link'; item: I; linkname: string }
+  /** A hardlink into a lower layer, written after every layer (its target is then written). */
+  | { kind: 'cross-link'; item: I }
+  /** --keep-base: a whiteout (an empty file named .wh.*) or a directory the squashed layer needs. */
+  | { kind: 'marker'; path: string; type: 'whiteout' | 'dir' }
+  /** An entry that is not in the flat layer, and why. */
+  | { kind: 'drop'; item: I; reason: DropReason };
+
+export interface PlanOptions {
+  /** State of the kept base layers (from `scanLayers`): the plan then ends with the whiteouts they need. */
+  base?: PathState;
+  /** Called when a layer starts (layers start top-down), for progress. */
+  onLayer?: (layerIndex: number) => void;
+  /** The planner to drive (its state afterwards is what the flat layer holds). */
+  planner?: MergePlanner;
+}
+
+/** The plan of the flat layer of `layers` (bottom first). */
+export async function* planMerge<I extends PlanItem>(
+  layers: readonly PlanLayer<I>[],
+  options: PlanOptions = {},
+): AsyncGenerator<PlanAction<I>> {
+  const planner = options.planner ?? new MergePlanner();
+  const crossLinks = new Map<number, I>();
+  let key = 0;
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    options.onLayer?.(i);
+    planner.startLayer(i, layer.where);
+    const deferred = new Map<number, I>();
+    let ordinal = 0;
+    for await (const item of layer.entries()) {
+      let decision;
+      try {
+        decision = planner.visit(item.entry, ordinal, key);
+      } catch (err) {
+        throw withContext(err, layer.where);
+      }
+      if (decision.action === 'keep') yield { kind: 'keep', item, linkname: decision.linkname };
+      else if (decision.action === 'drop') yield { kind: 'drop', item, reason: decision.reason };
+      else if (holdsData(item.entry)) throw withContext(linkWithData(item.entry), layer.where);
+      else if (decision.action === 'defer') deferred.set(ordinal, item);
+      else crossLinks.set(key++, item);
+      ordinal++;
+    }
+    const { rehome, links } = planner.endLayer();
+    if (rehome.size > 0) yield* rehomed(layer, rehome);
+    for (const [ord, linkname] of [...links].sort((a, b) => a[0] - b[0])) {
+      yield { kind: 'link', item: deferred.get(ord)!, linkname };
+    }
+  }
+  for (const k of planner.finish()) yield { kind: 'cross-link', item: crossLinks.get(k)! };
+  if (options.base) {
+    for (const m of whiteoutsForBase(planner.state, options.base)) yield { kind: 'marker', path: m.path, type: m.type };
+  }
+}
+
+/** Read a layer again and give each listed content entry its new name. */
+async function* rehomed<I extends PlanItem>(
+  layer: PlanLayer<I>,
+  rehome: Map<number, string>,
+): AsyncGenerator<PlanAction<I>> {
+  const last = Math.max(...rehome.keys());
+  let ordinal = 0;
+  for await (const item of layer.entries()) {
+    const path = rehome.get(ordinal);
+    if (path !== undefined) yield { kind: 'rehome', item, path };
+    if (ordinal++ === last) break;
+  }
+}
+
+/**
+ * What a merge of `layers` (bottom first) contains, for --keep-base: the squashed layer's
+ * whiteouts are checked against it. Entry data is skipped.
+ */
+export async function scanLayers<I extends PlanItem>(layers: readonly PlanLayer<I>[]): Promise<PathState> {
+  const planner = new MergePlanner();
+  for (let i = layers.length - 1; i >= 0; i--) {
+    const layer = layers[i]!;
+    planner.startLayer(i, layer.where);
+    let ordinal = 0;
+    for await (const item of layer.entries()) {
+      try {
+        planner.visit(item.entry, ordinal++);
+      } catch (err) {
+        throw withContext(err, layer.where);
+      }
+    }
+    planner.endLayer();
+  }
+  return planner.state;
+}
+
+/** A held-back link is written later from its header alone, so it must carry no data. */
+function holdsData(entry: PlanEntry): boolean {
+  return (entry.dataSize ?? 0) > 0;
+}
+
+function linkWithData(entry: PlanEntry): LayerflatError {
+  return new LayerflatError('UNSUPPORTED', `hardlink entry "${displayPath(entry.path)}" carries data`);
+}

@@ -1,0 +1,141 @@
+/**
+ * Images at a path: `docker-archive:PATH`, `oci:DIR`, `oci-archive:PATH`, or a bare PATH whose
+ * format is detected (a destination bare path is a docker-archive). Read in place; written under
+ * a temporary name beside DEST and put in place only when complete (and, when asked, verified).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { LayerflatError } from '../errors.js';
+import type { OutputImage, WriteResult } from '../image/types.js';
+import { detectFormat } from '../formats/detect.js';
+import { directoryTree, tarFileTree, type FileTree } from '../formats/file-tree.js';
+import { readDockerArchive } from '../formats/docker-archive/read.js';
+import { repoTagsFor } from '../formats/docker-archive/manifest.js';
+import { writeDockerArchive } from '../formats/docker-archive/write.js';
+import { readOciImage } from '../formats/oci/read.js';
+import { writeLayoutDirectory, writeOciArchive } from '../formats/oci/layout.js';
+import { addToLayout, checkRefFree } from '../formats/oci/layout-update.js';
+import {
+  commitWhenBuilt,
+  checkFileDest,
+  checkDirectoryDest,
+  stageDirectory,
+  stageFile,
+} from '../fsio/staged-output.js';
+import { TarFileWriter } from '../tar/archive-file-writer.js';
+import { describeReference } from './reference.js';
+import type { Format, ImageReference, OpenedImage, Sink, Source, SourceOptions } from './types.js';
+
+/** Open the image a path reference names. */
+async function open(ref: ImageReference, options: SourceOptions): Promise<OpenedImage> {
+  let tree: FileTree;
+  let format: Format;
+  if (ref.transport === 'auto') {
+    const found = await detectFormat(ref.path);
+    if (found.format === 'compressed') {
+      const why = 'decompress it first (layerflat reads archives in place, which needs a plain tar)';
+      throw new LayerflatError('NOT_A_TAR', `${ref.path} is ${found.compression}-compressed; ${why}`);
+    }
+    if (found.format === 'filesystem') throw notAnImage(ref.path);
+    format = found.format;
+    tree = found.format === 'oci' ? directoryTree(ref.path) : found.tree;
+  } else {
+    format = ref.transport as Format;
+    tree = format === 'oci' ? await layoutTree(ref.path) : await tarFileTree(ref.path);
+  }
+  const read = { ref: ref.ref, platform: options.platform, origin: describeReference({ ...ref, transport: format }) };
+  if (format === 'oci-archive' && !tree.has('index.json')) {
+    throw new LayerflatError('BAD_MANIFEST', `${ref.path}: not an OCI archive (no index.json)`);
+  }
+  const image =
+    format === 'docker-archive'
+      ? await readDockerArchive(tree, read)
+      : await readOciImage(tree, { ...read, requireLayoutFile: format === 'oci' });
+  return { image, close: async () => undefined };
+}
+
+export function notAnImage(label: string): LayerflatError {
+  return new LayerflatError(
+    'BAD_MANIFEST',
+    `${label} is a tar archive but no image: no manifest.json (docker-archive) or index.json (OCI); ` +
+      'a filesystem tar such as docker export writes has no image metadata',
+  );
+}
+
+async function layoutTree(dir: string): Promise<FileTree> {
+  const st = await fs.promises.stat(dir).catch(() => undefined);
+  if (!st) throw new LayerflatError('NOT_FOUND', `OCI layout ${dir} does not exist`);
+  if (!st.isDirectory()) {
+    const hint = `for an archive use oci-archive:${dir}`;
+    throw new LayerflatError('BAD_REFERENCE', `${dir} is a file, not an OCI layout directory; ${hint}`);
+  }
+  return directoryTree(dir);
+}
+
+/** The name the output gets in a layout or oci-archive: the destination's :REF, else the first tag. */
+function refNameFor(ref: ImageReference, image: OutputImage): string | undefined {
+  return ref.ref ?? image.tags[0];
+}
+
+const fileSink = (format: 'docker-archive' | 'oci-archive'): Sink => ({
+  defaultCompression: format === 'docker-archive' ? 'none' : 'gzip',
+  async prepare(ref, options) {
+    return { exists: await checkFileDest(ref.path, options.force), wantsLayerSizes: false };
+  },
+  async write(ref, image, options) {
+    const staged = await stageFile(ref.path, options.force);
+    const refName = refNameFor(ref, image);
+    const repoTags = format === 'docker-archive' ? repoTagsFor(ref.ref, image.tags) : [];
+    const build = async (file: string): Promise<WriteResult> => {
+      const { result, size } = await TarFileWriter.write(file, (writer) =>
+        format === 'docker-archive'
+          ? writeDockerArchive(writer, image, repoTags, options.compression)
+          : writeOciArchive(writer, image, options.compression, refName),
+      );
+      return { ...result, bytesWritten: size };
+    };
+    const named = format === 'oci-archive' && refName !== undefined ? { ref: refName } : {};
+    const stagedRef: ImageReference = { transport: format, path: staged.temp, ...named };
+    const { beforeCommit } = options;
+    return commitWhenBuilt(staged, build, beforeCommit && (() => beforeCommit(stagedRef)));
+  },
+});
+
+/** oci: — a new layout at DEST, or the image added to the layout already there. */
+const layoutSink: Sink = {
+  defaultCompression: 'gzip',
+  async prepare(ref, options) {
+    if (isLayout(ref.path)) {
+      await checkRefFree(ref.path, ref.ref, options.force); // fail before writing gigabytes
+      return { exists: false, wantsLayerSizes: false };
+    }
+    await checkDirectoryDest(ref.path);
+    return { exists: false, wantsLayerSizes: false };
+  },
+  async write(ref, image, options) {
+    const refName = refNameFor(ref, image);
+    const stagedRef = (dir: string): ImageReference => ({
+      transport: 'oci',
+      path: dir,
+      ...(refName ? { ref: refName } : {}),
+    });
+    const build = (dir: string) => writeLayoutDirectory(dir, image, options.compression, refName);
+    const check = (dir: string) => (options.beforeCommit ? options.beforeCommit(stagedRef(dir)) : Promise.resolve());
+    if (isLayout(ref.path)) return addToLayout(ref.path, refName, options.force, build, check);
+    const staged = await stageDirectory(ref.path);
+    const built = await commitWhenBuilt(staged, build, () => check(staged.temp));
+    return built.result;
+  },
+};
+
+function isLayout(dir: string): boolean {
+  return fs.existsSync(path.join(dir, 'oci-layout')) && fs.statSync(dir).isDirectory();
+}
+
+/** Sources and sinks at a path, by format; a bare path is read as what it holds, written as a docker-archive. */
+export const pathSource: Source = { open };
+export const pathSinks: Readonly<Record<Format, Sink>> = {
+  'docker-archive': fileSink('docker-archive'),
+  'oci-archive': fileSink('oci-archive'),
+  oci: layoutSink,
+};
