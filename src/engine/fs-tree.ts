@@ -51,6 +51,9 @@ export class FsTree<T> {
   private pending: { kind: 'whiteout' | 'opaque'; path: string }[] = [];
   private layer = -1;
   private removed = 0;
+  /** Bumped whenever a node leaves the tree, which may detach `lastDir`. */
+  private generation = 0;
+  private lastDir: { path: string; node: FsNode<T>; generation: number } | undefined;
 
   constructor(private readonly observer?: FsTreeObserver<T>) {}
 
@@ -112,12 +115,20 @@ export class FsTree<T> {
     return node;
   }
 
-  /** Every node, parents before children, with its path; children in byte order. */
+  /**
+   * Every node, parents before children, with its path; children in byte order. Iterative, so a
+   * path 10,000 levels deep neither overflows the stack nor costs a generator per level.
+   */
   *walk(node: FsNode<T> = this.root, path = ''): Generator<[string, FsNode<T>]> {
-    yield [path, node];
-    if (!node.children) return;
-    for (const name of [...node.children.keys()].sort()) {
-      yield* this.walk(node.children.get(name)!, path === '' ? name : `${path}/${name}`);
+    const stack: [string, FsNode<T>][] = [[path, node]];
+    while (stack.length > 0) {
+      const [p, n] = stack.pop()!;
+      yield [p, n];
+      if (!n.children) continue;
+      const names = [...n.children.keys()].sort();
+      for (let i = names.length - 1; i >= 0; i--) {
+        stack.push([p === '' ? names[i]! : `${p}/${names[i]}`, n.children.get(names[i]!)!]);
+      }
     }
   }
 
@@ -127,10 +138,8 @@ export class FsTree<T> {
       this.root.layer = this.layer;
       return this.layer > 0 ? 'changed' : 'added';
     }
-    const names = path.split('/');
-    const base = names.pop()!;
-    let parent = this.root;
-    for (const name of names) parent = this.dirChild(parent, name);
+    const { parent: parentPath, base } = splitPath(path);
+    const parent = this.directory(parentPath);
     const old = parent.children!.get(base);
     const applied = old !== undefined && old.layer < this.layer ? 'changed' : 'added';
     if (old && ((old.isDir && isDir) || (!old.isDir && !isDir && value !== undefined && old.value === value))) {
@@ -141,8 +150,28 @@ export class FsTree<T> {
       return applied;
     }
     if (old) this.detach(parent, base, old, 'overwritten');
-    this.link(parent, base, { isDir, value, layer: this.layer, children: isDir ? new Map() : undefined });
+    const node: FsNode<T> = { isDir, value, layer: this.layer, children: isDir ? new Map() : undefined };
+    this.link(parent, base, node);
+    if (isDir) this.lastDir = { path, node, generation: this.generation };
     return applied;
+  }
+
+  /**
+   * The directory at `path`, made (or made to replace non-directories) where needed. Entries come
+   * parents first, so the last directory asked for is usually the parent of the next entry: it is
+   * remembered while nothing has been taken out of the tree.
+   */
+  private directory(path: string): FsNode<T> {
+    if (path === '') return this.root;
+    const cached = this.lastDir?.generation === this.generation ? this.lastDir : undefined;
+    if (cached?.path === path) return cached.node;
+    // Start below the remembered directory when the path lies under it (a deep nest, entry by entry).
+    const under = cached !== undefined && path.startsWith(cached.path) && path.charCodeAt(cached.path.length) === 0x2f;
+    let node = under ? cached.node : this.root;
+    const rest = under ? path.slice(cached.path.length + 1) : path;
+    for (const name of rest.split('/')) node = this.dirChild(node, name);
+    this.lastDir = { path, node, generation: this.generation };
+    return node;
   }
 
   /** The directory `name` under `parent`, made (or made to replace a non-directory) if needed. */
@@ -197,6 +226,7 @@ export class FsTree<T> {
   }
 
   private unlink(parent: FsNode<T>, name: string): void {
+    this.generation++;
     parent.children!.delete(name);
     this.observer?.unlinked(parent, name);
   }

@@ -47,12 +47,11 @@ export function classifyWhiteout(path: string): WhiteoutKind {
   return { kind: 'whiteout', target: joinPath(parent, name) };
 }
 
-/** The strict ancestors of a path, root ("") first: "a/b/c" → ["", "a", "a/b"]. */
-export function ancestorsOf(path: string): string[] {
-  if (path === '') return [];
-  const out = [''];
-  for (let i = path.indexOf('/'); i >= 0; i = path.indexOf('/', i + 1)) out.push(path.slice(0, i));
-  return out;
+/** The parent of a path ("" for a top-level name), or undefined for the root itself. */
+export function parentOf(path: string): string | undefined {
+  if (path === '') return undefined;
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? '' : path.slice(0, slash);
 }
 
 /**

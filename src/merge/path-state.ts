@@ -3,8 +3,7 @@
  * The merge walks layers top-down, so "above" is everything already seen; a lower-layer entry is
  * visible only if nothing recorded here hides it. Memory grows with the number of paths only.
  */
-import type { HiddenReason } from '../engine/whiteout.js';
-import { ancestorsOf } from '../engine/whiteout.js';
+import { parentOf, type HiddenReason } from '../engine/whiteout.js';
 
 export const PRESENT = 1; // some upper layer has an entry at exactly this path
 export const SEALED = 2; // lower entries at this path and below are gone (whiteout, or non-dir replaced it)
@@ -16,6 +15,12 @@ export const EMITTED_DIR = 32; // ... and that entry is a directory
 
 export class PathState {
   private readonly flags = new Map<string, number>();
+  /**
+   * What hides the entries below each directory asked about, while the state does not change
+   * (it changes only when a layer ends, which clears this): each directory is worked out once
+   * from its parent's answer, so a path 10,000 levels deep costs one lookup, not 10,000.
+   */
+  private readonly below = new Map<string, HiddenReason | null>();
 
   get(path: string): number {
     return this.flags.get(path) ?? 0;
@@ -23,13 +28,12 @@ export class PathState {
 
   set(path: string, bits: number): void {
     this.flags.set(path, this.get(path) | bits);
+    this.below.clear();
   }
 
   /** Set `bit` on every strict ancestor of `path`, stopping at the first one that has it. */
   markAncestors(path: string, bit: number): void {
-    const ancestors = ancestorsOf(path);
-    for (let i = ancestors.length - 1; i >= 0; i--) {
-      const a = ancestors[i]!;
+    for (let a = parentOf(path); a !== undefined; a = parentOf(a)) {
       const f = this.get(a);
       if (f & bit) return;
       this.flags.set(a, f | bit);
@@ -41,16 +45,35 @@ export class PathState {
    * and why. `isDir` matters because a kept upper entry below `path` made it a directory.
    */
   hiddenBy(path: string, isDir: boolean): HiddenReason | undefined {
-    for (const a of ancestorsOf(path)) {
-      const f = this.get(a);
-      if (f & SEALED) return f & PRESENT ? 'replaced' : 'whited-out';
-      if (f & OPAQUE) return 'opaque';
-    }
+    const parent = parentOf(path);
+    const above = parent === undefined ? undefined : this.hidesBelow(parent);
+    if (above) return above;
     const f = this.get(path);
     if (f & PRESENT) return 'overwritten';
     if (f & SEALED) return 'whited-out';
     if (f & IMPLIED && !isDir) return 'replaced';
     return undefined;
+  }
+
+  /** What hides everything below `dir`: it or, first, one of its ancestors (root first). */
+  private hidesBelow(dir: string): HiddenReason | undefined {
+    const chain: string[] = [];
+    let known: HiddenReason | null | undefined;
+    for (let d: string | undefined = dir; d !== undefined; d = parentOf(d)) {
+      known = this.below.get(d);
+      if (known !== undefined) break;
+      chain.push(d);
+    }
+    let result = known ?? null;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      if (result === null) {
+        const f = this.get(chain[i]!);
+        if (f & SEALED) result = f & PRESENT ? 'replaced' : 'whited-out';
+        else if (f & OPAQUE) result = 'opaque';
+      }
+      this.below.set(chain[i]!, result);
+    }
+    return result ?? undefined;
   }
 
   /** Paths with any of `bits` set, in sorted order (for the keep-base whiteout pass). */

@@ -8,7 +8,7 @@ import { HEADER_ONLY_TYPES } from './blocks.js';
 import { TarProblem } from './fail.js';
 import type { ParsedHeader, SparseChunk } from './header.js';
 import { libarchiveXattrName, paxInteger, paxTime } from './pax.js';
-import { normalizePath } from './path.js';
+import { isRooted, normalizePath } from './path.js';
 
 export interface Extensions {
   header: Buffer;
@@ -35,6 +35,7 @@ const TYPES: Record<string, EntryType | undefined> = {
 export function buildEntry(h: ParsedHeader, ext: Extensions): TarEntry {
   const e: TarEntry = {
     path: ext.longName ?? h.name,
+    rooted: false,
     type: TYPES[h.typeflag] ?? 'other',
     typeflag: h.typeflag,
     mode: h.mode,
@@ -64,6 +65,7 @@ export function buildEntry(h: ParsedHeader, ext: Extensions): TarEntry {
     e.sparse = sparse;
   }
   if (e.sparse) e.size = e.sparse.realSize;
+  e.rooted = isRooted(e.path);
   e.path = normalizePath(e.path);
   if (e.path === '' && e.type !== 'dir' && e.type !== 'other') {
     throw new TarProblem('BAD_PATH', `empty path for a ${e.type}`);

@@ -19,6 +19,8 @@ export interface TarEntry {
    * exactly. Use `displayPath()` to show it. The root directory itself is "" (".").
    */
   path: string;
+  /** The stored name was absolute ("/etc/x"): re-rooted in `path`, but engines still tell it apart from "etc/x". */
+  rooted: boolean;
   type: EntryType;
   /** The raw typeflag character of the main header ('0', '5', 'S', ...). */
   typeflag: string;

@@ -23,7 +23,7 @@ import { buildEntry } from './assemble.js';
 export const MAX_EXTENSION_SIZE = 8 << 20;
 const MAX_HEADER_BYTES = 16 << 20;
 
-type Pending = 'header' | 'pax' | 'global' | 'longname' | 'longlink' | 'sparse';
+type Pending = 'header' | 'pax' | 'global' | 'longname' | 'longlink' | 'sparse' | 'second-zero';
 
 /** What feeding produced: more bytes needed, a complete entry, or the end-of-archive block. */
 export type MachineStep = 'more' | 'end' | TarEntry;
@@ -61,6 +61,7 @@ export class HeaderMachine {
   /** The input ended with only `got` of the `need` bytes (`head` = what came). Returns if that is a clean end. */
   atEof(got: number, head: Buffer): void {
     if (got === 0 && this.pending === 'header' && this.pieces.length === 0) return;
+    if (got === 0 && this.pending === 'second-zero') return; // one zero block, then the end: an end
     if (this.pos === 0 && !(head.length >= 262 && head.toString('latin1', 257, 262) === 'ustar')) {
       const what = `not a tar archive (${got} bytes, shorter than one header)${sniff(head)}`;
       throw tarError('NOT_A_TAR', this.where, 0, what);
@@ -80,6 +81,11 @@ export class HeaderMachine {
     switch (this.pending) {
       case 'header':
         return this.onHeader(bytes, at);
+      case 'second-zero':
+        // Go's archive/tar, which the engines use, ends only at two zero blocks; a lone one
+        // followed by more entries is an invalid header there, and the rest is not dropped silently.
+        if (isZeroBlock(bytes)) return 'end';
+        throw new TarProblem('BAD_TAR', 'a lone zero block followed by more data (engines refuse such a layer)');
       case 'sparse':
         return this.onSparseBlock(bytes);
       case 'pax':
@@ -105,7 +111,7 @@ export class HeaderMachine {
     if (this.pieces.length === 0) this.start = at;
     if (isZeroBlock(block)) {
       if (this.pieces.length) throw new TarProblem('BAD_TAR', 'end-of-archive block right after an extension header');
-      return 'end';
+      return this.expect('second-zero', BLOCK_SIZE);
     }
     if (!checksumMatches(block)) {
       if (at === 0 && block.toString('latin1', 257, 262) !== 'ustar') {

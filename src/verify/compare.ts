@@ -1,9 +1,13 @@
 /**
  * Compare two merged filesystems path by path: type, mode, owner, mtime, size, content,
  * symlink target, device, xattrs, and which paths are hardlinks of one file.
+ *
+ * The two trees are walked side by side, directory by directory, with an explicit stack: no map
+ * keyed by full paths (a path 10,000 levels deep is 20,000 characters, and hashing every one of
+ * them cost more than reading the layers) and no recursion limit.
  */
-import type { FileFacts } from './facts.js';
 import type { FsNode, FsTree } from '../engine/fs-tree.js';
+import type { FileFacts } from './facts.js';
 
 export type DifferenceKind =
   | 'missing' // in A only
@@ -31,69 +35,122 @@ export interface CompareOptions {
   ignore?: readonly string[];
   /** Leave out the mtime of these paths (directories an engine touches when it makes a container). */
   ignoreMtimeOf?: readonly string[];
+  /** Leave out xattrs whose name matches (what an engine's export does not keep). */
+  ignoreXattr?: (name: string) => boolean;
+  /**
+   * Leave out a directory that only B has when nothing is left in it once `ignore` is applied
+   * (the /etc an engine makes to hold its hosts file in an image that has none).
+   */
+  ignoreEmptyExtraDirs?: boolean;
 }
+
+type Node = FsNode<FileFacts>;
 
 /** Every difference between `a` and `b`, sorted by path. */
 export function compareViews(a: FsTree<FileFacts>, b: FsTree<FileFacts>, options: CompareOptions = {}): Difference[] {
-  const left = flattenTree(a, options.ignore ?? []);
-  const right = flattenTree(b, options.ignore ?? []);
   const out: Difference[] = [];
-  for (const [path, l] of left) {
-    const r = right.get(path);
-    if (!r) out.push({ path, kind: 'missing', a: describe(l) });
-    else out.push(...diffFacts(path, l, r, options));
+  const ignore = new Set(options.ignore ?? []);
+  const linksA = new LinkNames();
+  const linksB = new LinkNames();
+  const stack: [string, Node | undefined, Node | undefined][] = [['', a.root, b.root]];
+  while (stack.length > 0) {
+    const [path, l, r] = stack.pop()!;
+    if (ignore.has(path)) continue;
+    if (!l) {
+      if (!(options.ignoreEmptyExtraDirs && r!.isDir && emptyOnceIgnored(path, r!, ignore))) {
+        for (const [p, n] of subtree(path, r!, ignore)) out.push({ path: p, kind: 'extra', b: typeOf(n) });
+      }
+      continue;
+    }
+    if (!r) {
+      for (const [p, n] of subtree(path, l, ignore)) out.push({ path: p, kind: 'missing', a: typeOf(n) });
+      continue;
+    }
+    const differs = diffNodes(path, l, r, linksA.groupOf(path, l), linksB.groupOf(path, r), options);
+    out.push(...differs);
+    if (!l.isDir || !r.isDir) continue;
+    const names = [...new Set([...l.children!.keys(), ...r.children!.keys()])].sort().reverse();
+    for (const name of names)
+      stack.push([path === '' ? name : `${path}/${name}`, l.children!.get(name), r.children!.get(name)]);
   }
-  for (const [path, r] of right) if (!left.has(path)) out.push({ path, kind: 'extra', b: describe(r) });
   return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
-interface Flat {
-  node: FsNode<FileFacts>;
-  /** The first path (in walk order) of the file this path is a name of. */
-  linkGroup: string;
-}
+/**
+ * Which paths are names of one regular file: the first name each file was met under (walk order).
+ * Only regular files: a hardlink to a symlink is kept by no engine's export as a hardlink (both
+ * show two independent symlinks), so it is not a difference.
+ */
+class LinkNames {
+  private readonly first = new Map<FileFacts, string>();
 
-function flattenTree(tree: FsTree<FileFacts>, ignore: readonly string[]): Map<string, Flat> {
-  const out = new Map<string, Flat>();
-  const firstName = new Map<FileFacts, string>();
-  for (const [path, node] of tree.walk()) {
-    if (ignore.some((i) => path === i || path.startsWith(`${i}/`))) continue;
-    let linkGroup = path;
-    if (node.value && !node.isDir) {
-      linkGroup = firstName.get(node.value) ?? path;
-      if (!firstName.has(node.value)) firstName.set(node.value, path);
-    }
-    out.set(path, { node, linkGroup });
+  groupOf(path: string, node: Node): string {
+    if (node.isDir || !node.value || node.value.type !== 'file') return path;
+    const known = this.first.get(node.value);
+    if (known !== undefined) return known;
+    this.first.set(node.value, path);
+    return path;
   }
-  return out;
 }
 
-function diffFacts(path: string, l: Flat, r: Flat, o: CompareOptions): Difference[] {
-  const a = l.node.value;
-  const b = r.node.value;
+/** A node and everything below it that is not ignored, with their paths. */
+function* subtree(path: string, node: Node, ignore: ReadonlySet<string>): Generator<[string, Node]> {
+  const stack: [string, Node][] = [[path, node]];
+  while (stack.length > 0) {
+    const [p, n] = stack.pop()!;
+    yield [p, n];
+    for (const [name, child] of n.children ?? []) {
+      const cp = p === '' ? name : `${p}/${name}`;
+      if (!ignore.has(cp)) stack.push([cp, child]);
+    }
+  }
+}
+
+/** Whether everything below an extra directory is ignored (or it is empty). */
+function emptyOnceIgnored(path: string, dir: Node, ignore: ReadonlySet<string>): boolean {
+  const stack: [string, Node][] = [[path, dir]];
+  while (stack.length > 0) {
+    const [p, n] = stack.pop()!;
+    for (const [name, child] of n.children ?? []) {
+      const cp = p === '' ? name : `${p}/${name}`;
+      if (ignore.has(cp)) continue;
+      if (!child.isDir) return false;
+      stack.push([cp, child]);
+    }
+  }
+  return true;
+}
+
+function diffNodes(path: string, l: Node, r: Node, groupA: string, groupB: string, o: CompareOptions): Difference[] {
+  const a = l.value;
+  const b = r.value;
   const out: Difference[] = [];
   const add = (kind: DifferenceKind, x: unknown, y: unknown) => {
     if (JSON.stringify(x) !== JSON.stringify(y)) out.push({ path, kind, a: String(x), b: String(y) });
   };
-  add('type', typeOf(l.node), typeOf(r.node));
+  add('type', typeOf(l), typeOf(r));
   if (out.length) return out;
   if (!a || !b) return out; // an implicit directory on either side: no metadata to compare
   add('mode', a.mode.toString(8), b.mode.toString(8));
   add('owner', `${a.uid}:${a.gid}`, `${b.uid}:${b.gid}`);
-  if (!o.ignoreMtimeOf?.includes(path)) add('mtime', a.mtime, b.mtime);
+  // An mtime an engine stamps when it loads a layer is known on neither side (see facts.ts).
+  const mtimes = a.mtime !== undefined && b.mtime !== undefined && !o.ignoreMtimeOf?.includes(path);
+  if (mtimes) add('mtime', a.mtime, b.mtime);
   add('size', a.size, b.size);
   add('content', a.sha256, b.sha256);
   add('symlink', a.linkname, b.linkname);
   add('device', a.device, b.device);
-  add('xattrs', JSON.stringify(a.xattrs), JSON.stringify(b.xattrs));
-  add('hardlink', l.linkGroup, r.linkGroup);
+  add('xattrs', JSON.stringify(kept(a.xattrs, o)), JSON.stringify(kept(b.xattrs, o)));
+  add('hardlink', groupA, groupB);
   return out;
 }
 
-function typeOf(node: FsNode<FileFacts>): string {
-  return node.isDir ? 'dir' : (node.value?.type ?? 'dir');
+function kept(xattrs: Record<string, string>, o: CompareOptions): Record<string, string> {
+  const skip = o.ignoreXattr;
+  if (!skip) return xattrs;
+  return Object.fromEntries(Object.entries(xattrs).filter(([k]) => !skip(k)));
 }
 
-function describe(f: Flat): string {
-  return typeOf(f.node);
+function typeOf(node: Node): string {
+  return node.isDir ? 'dir' : (node.value?.type ?? 'dir');
 }

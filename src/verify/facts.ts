@@ -9,7 +9,11 @@ export interface FileFacts {
   mode: number;
   uid: number;
   gid: number;
-  mtime: number; // whole seconds: engines' exports do not all keep fractions
+  /**
+   * Whole seconds (engines' exports do not all keep fractions); undefined when the engine stamps
+   * the time it loads the layer instead (a directory a layer changed without an entry of its own).
+   */
+  mtime?: number;
   size: number;
   sha256?: string;
   linkname?: string; // symlink target
@@ -21,7 +25,8 @@ export interface FileFacts {
 export function factsOf(entry: TarEntry, sha256: string | undefined): FileFacts {
   const facts: FileFacts = {
     type: entry.type,
-    mode: entry.mode & 0o7777,
+    // A symlink's own mode is not kept by any filesystem an engine writes: it is always 0777.
+    mode: entry.type === 'symlink' ? 0o777 : entry.mode & 0o7777,
     uid: entry.uid,
     gid: entry.gid,
     mtime: Math.floor(entry.mtime),

@@ -19,6 +19,17 @@ export const ENGINE_PATHS = [
 /** Directories whose mtime changes when an engine puts ENGINE_PATHS in them. */
 export const ENGINE_TOUCHED_DIRS = ['', 'etc', 'run'];
 
+/**
+ * What an engine's export leaves out or makes up, beyond ENGINE_PATHS (docs/engine-rules.md):
+ * docker's export keeps no xattr but security.capability, rootless podman's drops trusted.*; an
+ * image without /etc gets one made to hold the engine's files.
+ */
+const ENGINE_EXPORT_RULES: CompareOptions = {
+  ignoreMtimeOf: ENGINE_TOUCHED_DIRS,
+  ignoreXattr: (name) => name.startsWith('user.') || name.startsWith('trusted.'),
+  ignoreEmptyExtraDirs: true,
+};
+
 export interface VerifyOptions extends SideOptions {
   a: string;
   b: string;
@@ -42,7 +53,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   const [a, b] = [await viewOf(o.a, o), await viewOf(o.b, o)];
   const compare: CompareOptions = {
     ignore: [...(o.ignore ?? []).map(normalise), ...(o.ignoreEngineFiles ? ENGINE_PATHS : [])],
-    ignoreMtimeOf: o.ignoreEngineFiles ? ENGINE_TOUCHED_DIRS : [],
+    ...(o.ignoreEngineFiles ? ENGINE_EXPORT_RULES : {}),
   };
   const differences = compareViews(a, b, compare);
   return {
