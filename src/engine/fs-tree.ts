@@ -7,10 +7,8 @@
  * Nodes remember which layer last wrote them; that is how a layer's whiteouts (applied when
  * the layer ends) delete only what lower layers made, wherever the marker stood in the tar.
  */
-import { LayerflatError } from '../errors.js';
-import type { HiddenReason } from './whiteout.js';
-import { classifyWhiteout, splitPath } from './whiteout.js';
-import { displayPath, type EntryType } from '../tar/entry.js';
+import type { EntryType } from '../tar/entry.js';
+import { classifyWhiteout, duplicate, missingTarget, splitPath, type HiddenReason } from './whiteout.js';
 
 export interface FsNode<T> {
   isDir: boolean;
@@ -27,6 +25,8 @@ export interface ApplyEntry<T> {
   type: EntryType;
   linkname: string;
   value: T;
+  /** The stored name was absolute (engines tell "/a" from "a" when they look for duplicates). */
+  rooted?: boolean;
 }
 
 /** What applying an entry did: a new path, one a lower layer had, a marker, nothing. */
@@ -51,6 +51,8 @@ export class FsTree<T> {
   private pending: { kind: 'whiteout' | 'opaque'; path: string }[] = [];
   private layer = -1;
   private removed = 0;
+  /** The names the current layer's entries were stored under (duplicates are refused). */
+  private readonly inLayer = new Set<string>();
   /** Bumped whenever a node leaves the tree, which may detach `lastDir`. */
   private generation = 0;
   private lastDir: { path: string; node: FsNode<T>; generation: number } | undefined;
@@ -61,6 +63,7 @@ export class FsTree<T> {
   startLayer(index: number): void {
     this.layer = index;
     this.pending = [];
+    this.inLayer.clear();
   }
 
   /** Apply one entry. A hardlink stores its target's value (the same object: one file). */
@@ -69,15 +72,13 @@ export class FsTree<T> {
     if (wh.kind === 'whiteout') return (this.pending.push({ kind: 'whiteout', path: wh.target }), 'whiteout');
     if (wh.kind === 'opaque') return (this.pending.push({ kind: 'opaque', path: wh.dir }), 'opaque');
     if (wh.kind === 'aufs-meta') return 'ignored';
+    const key = entry.rooted ? `/${entry.path}` : entry.path;
+    if (this.inLayer.has(key)) throw duplicate(entry.path);
+    this.inLayer.add(key);
     let value = entry.value;
     if (entry.type === 'hardlink') {
       const target = this.lookup(entry.linkname);
-      if (!target || target.isDir || target.value === undefined) {
-        throw new LayerflatError(
-          'BAD_TAR',
-          `hardlink "${displayPath(entry.path)}" → missing "${displayPath(entry.linkname)}"`,
-        );
-      }
+      if (!target || target.isDir || target.value === undefined) throw missingTarget(entry.path, entry.linkname);
       value = target.value;
     }
     return this.put(entry.path, entry.type === 'dir', value);

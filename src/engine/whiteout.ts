@@ -47,6 +47,17 @@ export function classifyWhiteout(path: string): WhiteoutKind {
   return { kind: 'whiteout', target: joinPath(parent, name) };
 }
 
+/** Both engines refuse a layer that holds one path twice ("duplicates of file paths not supported"). */
+export function duplicate(path: string): LayerflatError {
+  const why = 'docker and podman refuse such a layer ("duplicates of file paths not supported")';
+  return new LayerflatError('BAD_TAR', `the layer holds "${displayPath(path)}" twice; ${why}`);
+}
+
+/** A hardlink to a path that is no file when its layer is applied: the engines refuse the layer. */
+export function missingTarget(path: string, target: string): LayerflatError {
+  return new LayerflatError('BAD_TAR', `hardlink "${displayPath(path)}" → missing "${displayPath(target)}"`);
+}
+
 /** The parent of a path ("" for a top-level name), or undefined for the root itself. */
 export function parentOf(path: string): string | undefined {
   if (path === '') return undefined;

@@ -12,6 +12,9 @@ export interface ImageName {
 }
 
 const DEFAULT_DOMAIN = 'docker.io';
+/** Docker's reference grammar: domain components joined by ".", an optional ":port". */
+const DOMAIN =
+  /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$/;
 
 /**
  * Parse "[domain/]path[:tag][@digest]" with Docker's defaults: domain docker.io (with
@@ -31,6 +34,7 @@ export function parseImageName(text: string): ImageName | undefined {
     domain = first === 'index.docker.io' ? DEFAULT_DOMAIN : first;
     rest = rest.slice(first.length + 1);
   }
+  if (!DOMAIN.test(domain)) return undefined;
   if (domain === DEFAULT_DOMAIN && !rest.includes('/')) rest = `library/${rest}`;
   if (!/^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/.test(rest))
     return undefined;

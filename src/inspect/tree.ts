@@ -20,6 +20,7 @@ export interface CostEntry {
   type: EntryType;
   size: number;
   linkname: string;
+  rooted?: boolean;
 }
 
 /** Called when an inode loses its last name: its content is gone from the merged filesystem. */
@@ -55,7 +56,7 @@ export class CostTree {
   /** Apply one entry; whiteouts and opaque markers wait for endLayer. */
   apply(e: CostEntry): Applied {
     const inode = e.type === 'dir' || e.type === 'hardlink' ? undefined : this.newInode(e);
-    return this.tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value: inode });
+    return this.tree.apply({ path: e.path, type: e.type, linkname: e.linkname, value: inode, rooted: e.rooted });
   }
 
   /**

@@ -12,6 +12,8 @@ export const IMPLIED = 8; // an upper entry lies below this path, so it was a di
 export const EMITTED_BELOW = 64; // an entry below this path was written to the output
 export const EMITTED = 16; // an entry at this path was written to the output
 export const EMITTED_DIR = 32; // ... and that entry is a directory
+export const IN_LAYER = 128; // the current layer has an entry at this path (cleared when it ends)
+export const IN_LAYER_ROOTED = 256; // ... stored under an absolute name, which engines tell apart
 
 export class PathState {
   private readonly flags = new Map<string, number>();
@@ -29,6 +31,23 @@ export class PathState {
   set(path: string, bits: number): void {
     this.flags.set(path, this.get(path) | bits);
     this.below.clear();
+  }
+
+  /**
+   * Note the current layer's entry at `path` (`bit` IN_LAYER or IN_LAYER_ROOTED); false when it
+   * has one there already. These bits never change what hides what, so the memo stays.
+   */
+  noteInLayer(path: string, bit: number): boolean {
+    const f = this.get(path);
+    if (f & bit) return false;
+    this.flags.set(path, f | bit);
+    return true;
+  }
+
+  /** Forget `bits` of `path` (a layer's IN_LAYER notes, when it ends). */
+  forget(path: string, bits: number): void {
+    const f = this.get(path);
+    if (f & bits) this.flags.set(path, f & ~bits);
   }
 
   /** Set `bit` on every strict ancestor of `path`, stopping at the first one that has it. */

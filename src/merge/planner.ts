@@ -11,8 +11,19 @@
 import { LayerflatError, withContext } from '../errors.js';
 import { displayPath, type EntryType } from '../tar/entry.js';
 import { HardlinkGroups, type LayerEpilogue } from './hardlinks.js';
-import { EMITTED, EMITTED_BELOW, EMITTED_DIR, IMPLIED, OPAQUE, PathState, PRESENT, SEALED } from './path-state.js';
-import { classifyWhiteout, type HiddenReason } from '../engine/whiteout.js';
+import {
+  EMITTED,
+  EMITTED_BELOW,
+  EMITTED_DIR,
+  IMPLIED,
+  IN_LAYER,
+  IN_LAYER_ROOTED,
+  OPAQUE,
+  PathState,
+  PRESENT,
+  SEALED,
+} from './path-state.js';
+import { classifyWhiteout, duplicate, missingTarget, type HiddenReason } from '../engine/whiteout.js';
 
 /** The metadata the planner needs of an entry. */
 export interface PlanEntry {
@@ -21,6 +32,8 @@ export interface PlanEntry {
   linkname: string;
   /** Bytes of data stored after the header (a tar entry's), when there are any. */
   dataSize?: number;
+  /** The stored name was absolute (see TarEntry.rooted). */
+  rooted?: boolean;
 }
 
 export type DropReason = HiddenReason | 'whiteout-marker' | 'storage-metadata';
@@ -95,6 +108,7 @@ export class MergePlanner {
     if (wh.kind === 'opaque') return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
 
+    if (!this.state.noteInLayer(entry.path, entry.rooted ? IN_LAYER_ROOTED : IN_LAYER)) throw duplicate(entry.path);
     layer.changedPaths.push(entry.path);
     layer.changedIsDir.push(entry.type === 'dir');
     const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
@@ -137,6 +151,7 @@ export class MergePlanner {
   endLayer(): LayerEpilogue {
     const layer = this.current();
     for (const [i, path] of layer.changedPaths.entries()) {
+      this.state.forget(path, IN_LAYER | IN_LAYER_ROOTED);
       this.state.set(path, layer.changedIsDir[i] ? PRESENT : PRESENT | SEALED);
       this.state.markAncestors(path, IMPLIED);
     }
@@ -156,14 +171,16 @@ export class MergePlanner {
    */
   finish(): number[] {
     if (this.layer) throw new Error('finish before endLayer');
-    return this.crossLinks.map((l) => {
+    const links = this.crossLinks.map((l) => {
       const from = this.targetEmittedBy.get(l.target) ?? -1;
       const f = this.state.get(l.target);
-      if (from < 0 || from >= l.layer || f & EMITTED_DIR || !(f & EMITTED)) {
-        throw withContext(crossLayerChanged({ path: l.path, linkname: l.target }), l.where);
-      }
-      return l.key;
+      // No file there when the link's layer was applied: the engines refuse the layer, as verify does.
+      if (from < 0 || !(f & EMITTED) || f & EMITTED_DIR) throw withContext(missingTarget(l.path, l.target), l.where);
+      if (from >= l.layer) throw withContext(crossLayerChanged({ path: l.path, linkname: l.target }), l.where);
+      return l;
     });
+    // Bottom-up, as the engines apply them: a link's header sets the file's owner and mode, the last one winning.
+    return links.sort((a, b) => a.layer - b.layer || a.key - b.key).map((l) => l.key);
   }
 
   /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */

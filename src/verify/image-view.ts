@@ -27,7 +27,13 @@ export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<Fil
       // Overlay storage keeps these on its own files; they are not part of the image's content.
       for (const k of Object.keys(facts.xattrs)) if (isStorageArtefactXattr(k)) delete facts.xattrs[k];
       try {
-        tree.apply({ path: entry.path, type: entry.type, linkname: entry.linkname, value: facts });
+        tree.apply({
+          path: entry.path,
+          type: entry.type,
+          linkname: entry.linkname,
+          value: facts,
+          rooted: entry.rooted,
+        });
       } catch (err) {
         throw withContext(err, layers[i]!.where);
       }

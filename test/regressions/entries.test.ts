@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { flatMem, flatSpecs, memLayer } from '../helpers/mem-layers.js';
 import { utf8 } from '../helpers/tar-builder.js';
+import { imageView } from '../../src/verify/image-view.js';
 
 describe('entries that must survive', () => {
   it('dangling symlinks are kept (61 paths lost on a Jupyter-style image elsewhere)', async () => {
@@ -36,5 +37,55 @@ describe('entries that must survive', () => {
     );
     const { entries } = await flatMem(layers);
     expect(entries.map((e) => [e.entry.path, e.data.toString()])).toEqual([['l129', '129']]);
+  });
+});
+
+describe('the same path twice in one layer', () => {
+  // docker and podman both refuse such a layer ("duplicates of file paths not supported"), after
+  // cleaning names: "./a" and "a" are one path. Only an absolute name and its relative twin
+  // ("/a", "a") load — the engines' check tells them apart, and the last one wins.
+  it.each([
+    [
+      'file and file',
+      [
+        { path: 'a', content: '1' },
+        { path: 'a', content: '2' },
+      ],
+    ],
+    ['dir and dir', [{ path: 'd/' }, { path: 'd/' }]],
+    ['file and dir', [{ path: 'x', content: '1' }, { path: 'x/' }]],
+    [
+      'a hardlink and a file',
+      [
+        { path: 't', content: 't' },
+        { path: 'h', type: 'hardlink' as const, linkname: 't' },
+        { path: 'h', content: 'h' },
+      ],
+    ],
+    [
+      '"./a" and "a"',
+      [
+        { path: './a', content: '1' },
+        { path: 'a', content: '2' },
+      ],
+    ],
+    [
+      '"x/../a" and "a"',
+      [
+        { path: 'x/../a', content: '1' },
+        { path: 'a', content: '2' },
+      ],
+    ],
+  ])('refuses %s in the merge and in the reference model', async (_what, specs) => {
+    await expect(flatSpecs(specs)).rejects.toMatchObject({ code: 'BAD_TAR', message: expect.stringMatching(/twice/) });
+    await expect(imageView([memLayer(specs)])).rejects.toMatchObject({ code: 'BAD_TAR' });
+  });
+
+  it('accepts "/a" beside "a", the last one winning, as both engines do', async () => {
+    const flat = await flatSpecs([
+      { path: '/a', content: 'rooted' },
+      { path: 'a', content: 'relative' },
+    ]);
+    expect(flat.get('a')).toMatchObject({ content: 'relative' });
   });
 });
