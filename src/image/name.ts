@@ -13,8 +13,8 @@ export interface ImageName {
 
 const DEFAULT_DOMAIN = 'docker.io';
 /** Docker's reference grammar: domain components joined by ".", an optional ":port". */
-const DOMAIN =
-  /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(?::[0-9]+)?$/;
+const COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const DOMAIN = new RegExp(`^${COMPONENT}(?:\\.${COMPONENT})*(?::[0-9]+)?$`);
 
 /**
  * Parse "[domain/]path[:tag][@digest]" with Docker's defaults: domain docker.io (with
