@@ -57,7 +57,17 @@ export class FsTree<T> {
   private generation = 0;
   private lastDir: { path: string; node: FsNode<T>; generation: number } | undefined;
 
-  constructor(private readonly observer?: FsTreeObserver<T>) {}
+  private readonly observer: FsTreeObserver<T> | undefined;
+  private readonly onLink: ((file: T, link: T) => void) | undefined;
+
+  /**
+   * `observer` is told of every change to the tree's shape; `onLink(file, link)` of every hardlink
+   * entry, whose header the engines apply to the file it names (owner, mode, mtime, xattrs added).
+   */
+  constructor(options: { observer?: FsTreeObserver<T>; onLink?: (file: T, link: T) => void } = {}) {
+    this.observer = options.observer;
+    this.onLink = options.onLink;
+  }
 
   /** Start applying layer `index` (layers must come bottom-up). */
   startLayer(index: number): void {
@@ -79,6 +89,7 @@ export class FsTree<T> {
     if (entry.type === 'hardlink') {
       const target = this.lookup(entry.linkname);
       if (!target || target.isDir || target.value === undefined) throw missingTarget(entry.path, entry.linkname);
+      this.onLink?.(target.value, entry.value);
       value = target.value;
     }
     return this.put(entry.path, entry.type === 'dir', value);

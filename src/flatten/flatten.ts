@@ -14,7 +14,10 @@ import { layerHeaders } from '../layers/headers.js';
 import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { emptyStats, measureMerge, mergeLayers, type MergeStats } from '../merge/output.js';
 import type { PathState } from '../merge/path-state.js';
-import { scanLayers } from '../merge/plan.js';
+import { exactOverrides, overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
+import { scanLayers, type PlanLayer } from '../merge/plan.js';
+import { ExactPlanNeeded } from '../merge/planner.js';
+import type { TarReadItem } from '../tar/reader.js';
 import { displayPath } from '../tar/entry.js';
 import { openSource, sinkFor } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
@@ -108,25 +111,41 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     if (keep === image.layers.length) {
       notes.push(`nothing above the ${keep} kept layers to squash: the image is written unchanged`);
     }
-    const run = new FlatLayer(image, keep, options);
     const beforeCommit = verify ? (staged: ImageReference) => verifyOutput(image, staged, options) : undefined;
-    const size = plan.wantsLayerSizes && keep < image.layers.length ? await run.plannedSize() : undefined;
+    const sinkOptions = { compression, force, tmpDir: options.tmpDir, stdout: options.stdout, beforeCommit };
     const squash = keep < image.layers.length;
     const tool = `layerflat ${VERSION}`;
-    const output: OutputImage = {
-      config: squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config,
-      layers: [
-        ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
-        ...(squash ? [{ kind: 'new' as const, size, open: (o?: OpenNewLayerOptions) => run.open(o) }] : []),
-      ],
-      tags: tags.length > 0 ? tags : [...image.tags],
+    const config = squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config;
+    const outputTags = tags.length > 0 ? tags : [...image.tags];
+    /** Plan (when the sink streams), then write, the flat layer of `run`. */
+    const write = async (run: FlatLayer) => {
+      const size = plan.wantsLayerSizes && squash ? await run.plannedSize() : undefined;
+      const output: OutputImage = {
+        config,
+        layers: [
+          ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
+          ...(squash ? [{ kind: 'new' as const, size, open: (o?: OpenNewLayerOptions) => run.open(o) }] : []),
+        ],
+        tags: outputTags,
+      };
+      return sink.write(destRef, output, sinkOptions).catch((err: unknown) => {
+        run.abandon(); // do not keep hashing input for a run that has failed
+        throw err;
+      });
     };
-    const sinkOptions = { compression, force, tmpDir: options.tmpDir, stdout: options.stdout, beforeCommit };
-    const written = await sink.write(destRef, output, sinkOptions).catch((err: unknown) => {
-      run.abandon(); // do not keep hashing input for a run that has failed
-      throw err;
-    });
-    return result(options, image, keep, run, written, output.tags, verify, notes, started);
+    let run = new FlatLayer(image, keep, options);
+    let written: WriteResult;
+    try {
+      written = await write(run);
+    } catch (err) {
+      // A case the one-pass plan cannot carry, found before anything was put in place (a file's
+      // metadata set by names that are hidden, a path under a symlink): plan it exactly instead.
+      if (!(err instanceof ExactPlanNeeded)) throw err;
+      run = new FlatLayer(image, keep, options, await run.exactOverrides());
+      written = await write(run);
+      notes.push(`planned exactly (a second read of the layers' headers): ${err.reason}`);
+    }
+    return result(options, image, keep, run, written, outputTags, verify, notes, started);
   } finally {
     await opened.close();
   }
@@ -162,6 +181,7 @@ class FlatLayer {
     private readonly image: Image,
     private readonly keep: number,
     private readonly options: FlattenOptions,
+    private readonly overrides?: Overrides,
   ) {
     this.stats = image.layers.map(() => ({ tarBytes: 0, passes: 0 }));
     this.progress = new Progress(
@@ -176,12 +196,30 @@ class FlatLayer {
     return this.base;
   }
 
-  private layers(from: number, to: number, o: { ring?: BufferRing; checks?: DigestChecks }) {
+  private layers(from: number, to: number, o: { ring?: BufferRing; checks?: DigestChecks }): PlanLayer<TarReadItem>[] {
     const { image } = this;
     return image.layers.slice(from, to).map((l, k) => {
       const i = from + k;
-      return layerTar(l, layerWhere(image, i), { stats: this.stats[i], ...o });
+      const tar = layerTar(l, layerWhere(image, i), { stats: this.stats[i], ...o });
+      return overridden(tar, this.overrides?.get(i), rewriteTarItem);
     });
+  }
+
+  /** Headers only, for planning (nothing read here is written). */
+  private headers(from: number): PlanLayer<TarReadItem>[] {
+    const { image } = this;
+    return image.layers
+      .slice(from)
+      .map((l, k) =>
+        overridden(layerHeaders(l, layerWhere(image, from + k)), this.overrides?.get(from + k), rewriteTarItem),
+      );
+  }
+
+  /** What the exact plan must change, from every layer's headers (merge/exact.ts). */
+  exactOverrides(): Promise<Overrides> {
+    const { image } = this;
+    const headers = image.layers.map((l, i) => layerHeaders(l, layerWhere(image, i)));
+    return exactOverrides(headers, this.keep);
   }
 
   /**
@@ -189,9 +227,7 @@ class FlatLayer {
    * layers are plain tars in a file) — what lets an archive on stdout stream with no temporary copy.
    */
   async plannedSize(): Promise<number> {
-    const { image, keep } = this;
-    const headers = image.layers.slice(keep).map((l, k) => layerHeaders(l, layerWhere(image, keep + k)));
-    return measureMerge(headers, { base: await this.baseState() });
+    return measureMerge(this.headers(this.keep), { base: await this.baseState(), exact: this.overrides !== undefined });
   }
 
   async open(o: OpenNewLayerOptions = {}): Promise<AsyncIterable<Buffer>> {
@@ -202,6 +238,7 @@ class FlatLayer {
     const merged = mergeLayers(layers, {
       base: await this.baseState(),
       onLayer: (i) => this.progress.layerStarted(this.keep + i),
+      exact: this.overrides !== undefined,
     });
     this.merge = merged.stats;
     return this.checkedAtEnd(this.progress.watch(merged.stream, merged.stats));

@@ -33,11 +33,13 @@ export class CostTree {
 
   constructor(onGone: GoneListener = () => {}) {
     this.tree = new FsTree<Inode | undefined>({
-      linked: (parent, name, node) => this.tally.link(parent, name, node),
-      unlinked: (parent, name) => this.tally.unlink(parent, name),
-      released: (node, reason) => {
-        const gone = this.tally.release(node);
-        if (gone) onGone(gone, this.layer, reason);
+      observer: {
+        linked: (parent, name, node) => this.tally.link(parent, name, node),
+        unlinked: (parent, name) => this.tally.unlink(parent, name),
+        released: (node, reason) => {
+          const gone = this.tally.release(node);
+          if (gone) onGone(gone, this.layer, reason);
+        },
       },
     });
   }

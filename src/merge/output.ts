@@ -78,13 +78,11 @@ function headerOf(action: Action): Buffer | undefined {
     case 'drop':
       return undefined;
     case 'keep':
-      return action.linkname === undefined
-        ? cleanHeader(action.item.entry)
-        : relinked(action.item.entry, action.linkname);
+      return cleanHeader(action.item.entry);
     case 'rehome':
-      return rewriteHeader(action.item.entry, { path: action.path, dropPax: isArtefactPax });
+      return rewriteHeader(action.item.entry, { path: action.path, dropPax: isArtefactPax, meta: action.meta });
     case 'link':
-      return relinked(action.item.entry, action.linkname);
+      return rewriteHeader(action.item.entry, { linkname: action.linkname, dropPax: isArtefactPax, meta: action.meta });
     case 'cross-link':
       return cleanHeader(action.item.entry);
     case 'marker': {
@@ -104,10 +102,6 @@ function count(action: Action, stats: MergeStats): void {
   else stats.entriesKept++;
   if (action.kind === 'rehome') stats.hardlinksRehomed++;
   if (action.kind !== 'marker') stats.entriesIn++; // a rehome stands for the link whose name it takes
-}
-
-function relinked(entry: TarEntry, linkname: string): Buffer {
-  return rewriteHeader(entry, { linkname, dropPax: isArtefactPax });
 }
 
 /** The entry's header as stored, unless it carries overlay xattrs that must not leak. */

@@ -8,6 +8,7 @@
 import { LayerflatError, withContext } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
 import { whiteoutsForBase } from './base-whiteouts.js';
+import type { EntryMeta } from '../engine/meta.js';
 import { MergePlanner, type DropReason, type PlanEntry } from './planner.js';
 import type { PathState } from './path-state.js';
 
@@ -25,12 +26,15 @@ export interface PlanLayer<I extends PlanItem> {
 
 /** One step of the flat layer. Items are the layers' own; read an item's data before the next step. */
 export type PlanAction<I extends PlanItem> =
-  /** The entry as stored; `linkname` re-points a hardlink at the name its content was written under. */
-  | { kind: 'keep'; item: I; linkname?: string }
-  /** A hardlink's content (a re-read item) written under the first surviving name of its file. */
-  | { kind: 'rehome'; item: I; path: string }
-  /** A hardlink held back until its layer ended, pointing at `linkname`. */
-  | { kind: 'link'; item: I; linkname: string }
+  /** The entry as stored. */
+  | { kind: 'keep'; item: I }
+  /**
+   * A file's content (a re-read item) written under the first surviving name of the file;
+   * `meta`: what its header must set, when it is the last name of the file written.
+   */
+  | { kind: 'rehome'; item: I; path: string; meta?: EntryMeta }
+  /** A hardlink held back until its layer ended, pointing at `linkname` (`meta` as for rehome). */
+  | { kind: 'link'; item: I; linkname: string; meta?: EntryMeta }
   /** A hardlink into a lower layer, written after every layer (its target is then written). */
   | { kind: 'cross-link'; item: I }
   /** --keep-base: a whiteout (an empty file named .wh.*) or a directory the squashed layer needs. */
@@ -45,6 +49,8 @@ export interface PlanOptions {
   onLayer?: (layerIndex: number) => void;
   /** The planner to drive (its state afterwards is what the flat layer holds). */
   planner?: MergePlanner;
+  /** The entries come from the exact plan (merge/exact.ts): the planner must not ask for it. */
+  exact?: boolean;
 }
 
 /** The plan of the flat layer of `layers` (bottom first). */
@@ -52,7 +58,7 @@ export async function* planMerge<I extends PlanItem>(
   layers: readonly PlanLayer<I>[],
   options: PlanOptions = {},
 ): AsyncGenerator<PlanAction<I>> {
-  const planner = options.planner ?? new MergePlanner();
+  const planner = options.planner ?? new MergePlanner({ exact: options.exact });
   const crossLinks = new Map<number, I>();
   let key = 0;
   for (let i = layers.length - 1; i >= 0; i--) {
@@ -68,17 +74,17 @@ export async function* planMerge<I extends PlanItem>(
       } catch (err) {
         throw withContext(err, layer.where);
       }
-      if (decision.action === 'keep') yield { kind: 'keep', item, linkname: decision.linkname };
+      if (decision.action === 'keep') yield { kind: 'keep', item };
       else if (decision.action === 'drop') yield { kind: 'drop', item, reason: decision.reason };
       else if (holdsData(item.entry)) throw withContext(linkWithData(item.entry), layer.where);
       else if (decision.action === 'defer') deferred.set(ordinal, item);
       else crossLinks.set(key++, item);
       ordinal++;
     }
-    const { rehome, links } = planner.endLayer();
-    if (rehome.size > 0) yield* rehomed(layer, rehome);
+    const { rehome, links, meta } = planner.endLayer();
+    if (rehome.size > 0) yield* rehomed(layer, rehome, meta);
     for (const [ord, linkname] of [...links].sort((a, b) => a[0] - b[0])) {
-      yield { kind: 'link', item: deferred.get(ord)!, linkname };
+      yield { kind: 'link', item: deferred.get(ord)!, linkname, ...withMeta(meta.get(ord)) };
     }
   }
   for (const k of planner.finish()) yield { kind: 'cross-link', item: crossLinks.get(k)! };
@@ -91,14 +97,19 @@ export async function* planMerge<I extends PlanItem>(
 async function* rehomed<I extends PlanItem>(
   layer: PlanLayer<I>,
   rehome: Map<number, string>,
+  meta: Map<number, EntryMeta>,
 ): AsyncGenerator<PlanAction<I>> {
   const last = Math.max(...rehome.keys());
   let ordinal = 0;
   for await (const item of layer.entries()) {
     const path = rehome.get(ordinal);
-    if (path !== undefined) yield { kind: 'rehome', item, path };
+    if (path !== undefined) yield { kind: 'rehome', item, path, ...withMeta(meta.get(ordinal)) };
     if (ordinal++ === last) break;
   }
+}
+
+function withMeta(meta: EntryMeta | undefined): { meta?: EntryMeta } {
+  return meta ? { meta } : {};
 }
 
 /**
@@ -106,7 +117,7 @@ async function* rehomed<I extends PlanItem>(
  * whiteouts are checked against it. Entry data is skipped.
  */
 export async function scanLayers<I extends PlanItem>(layers: readonly PlanLayer<I>[]): Promise<PathState> {
-  const planner = new MergePlanner();
+  const planner = new MergePlanner({ exact: true }); // only what the layers hold matters here, not how to write it
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
     planner.startLayer(i, layer.where);

@@ -10,7 +10,8 @@
  */
 import { LayerflatError, withContext } from '../errors.js';
 import { displayPath, type EntryType } from '../tar/entry.js';
-import { HardlinkGroups, type LayerEpilogue } from './hardlinks.js';
+import { metaOf, type MetaFields } from '../engine/meta.js';
+import { ExactPlanNeeded, HardlinkGroups, type LayerEpilogue } from './hardlinks.js';
 import {
   EMITTED,
   EMITTED_BELOW,
@@ -26,7 +27,7 @@ import {
 import { classifyWhiteout, duplicate, missingTarget, type HiddenReason } from '../engine/whiteout.js';
 
 /** The metadata the planner needs of an entry. */
-export interface PlanEntry {
+export interface PlanEntry extends MetaFields {
   path: string;
   type: EntryType;
   linkname: string;
@@ -40,12 +41,12 @@ export type DropReason = HiddenReason | 'whiteout-marker' | 'storage-metadata';
 
 /** The verdict on one entry, given in stream order. */
 export type Decision =
-  | { action: 'keep'; linkname?: string } // copy it; a set linkname re-points a hardlink
+  | { action: 'keep' } // copy it
   | { action: 'drop'; reason: DropReason }
   | { action: 'defer' } // a hardlink whose content name is settled when the layer ends
   | { action: 'defer-to-end' }; // a hardlink into a lower layer, written after every layer
 
-export type { LayerEpilogue } from './hardlinks.js';
+export { ExactPlanNeeded, type LayerEpilogue } from './hardlinks.js';
 
 /** Tracks one layer's pending work so `endLayer` can apply it. */
 interface LayerScratch {
@@ -73,6 +74,12 @@ interface CrossLayerLink {
 
 export class MergePlanner {
   readonly state = new PathState();
+
+  /**
+   * `exact`: the entries come from the exact plan (merge/exact.ts), already saying what the
+   * flat layer must: never ask for it again.
+   */
+  constructor(private readonly options: { exact?: boolean } = {}) {}
   private layer: LayerScratch | undefined;
   private readonly crossLinks: CrossLayerLink[] = [];
   /**
@@ -128,7 +135,11 @@ export class MergePlanner {
     key: number,
     hidden: HiddenReason | undefined,
   ): Decision {
-    const group = layer.links.join(entry.path, entry.linkname);
+    const group = layer.links.join(entry.path, entry.linkname, ordinal, hidden !== undefined, metaOf(entry));
+    if (hidden && !group && metaOf(entry) && !this.options.exact) {
+      // Its header changed the lower file's owner or mode, and no name of this layer is left to say so.
+      throw new ExactPlanNeeded(`the hidden hardlink "${entry.path}" into a lower layer set its target's metadata`);
+    }
     if (hidden) return drop(hidden);
     if (!group) {
       // Engines write both names of a file into the same layer; a link into a lower layer is
@@ -140,8 +151,7 @@ export class MergePlanner {
       return { action: 'defer-to-end' };
     }
     this.markEmitted(entry.path, entry.type);
-    if (group.emittedAs === undefined) return (layer.links.defer(group, ordinal, entry.path), { action: 'defer' });
-    return group.emittedAs === entry.linkname ? { action: 'keep' } : { action: 'keep', linkname: group.emittedAs };
+    return { action: 'defer' }; // every name of the file is written when the layer ends
   }
 
   /**
@@ -162,7 +172,7 @@ export class MergePlanner {
       this.state.markAncestors(path, EMITTED_BELOW);
     }
     this.layer = undefined;
-    return layer.links.epilogue();
+    return layer.links.epilogue(this.options.exact === true);
   }
 
   /**

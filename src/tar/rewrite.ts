@@ -6,6 +6,7 @@
 import {
   assertBinary,
   HEADER_ONLY_TYPES,
+  MAX_OCTAL_7,
   paxExtension,
   paxRecord,
   setChecksum,
@@ -15,7 +16,7 @@ import {
 } from './blocks.js';
 import type { EntryType, PaxRecord, TarEntry } from './entry.js';
 import { BLOCK_SIZE, headerFormat, padLength, type HeaderFormat } from './header.js';
-import { isPlainAscii, parseNumeric, writeOctal, writeString } from './numeric.js';
+import { isPlainAscii, parseNumeric, writeNumeric, writeOctal, writeString } from './numeric.js';
 
 /** The header blocks of an entry, split by role. */
 interface Parts {
@@ -62,9 +63,25 @@ function splitParts(header: Buffer): Parts {
  * otherwise into a pax record; GNU 'L'/'K' blocks are dropped when their field changes. For pax
  * sparse entries the new path replaces GNU.sparse.name. Returns `entry.header` itself if nothing changes.
  */
+/** What a header sets on the file it names (owner, mode, mtime, and xattrs to set). */
+export interface HeaderMeta {
+  mode: number;
+  uid: number;
+  gid: number;
+  mtime: number;
+  xattrs: ReadonlyMap<string, Buffer>;
+}
+
 export function rewriteHeader(
   entry: TarEntry,
-  changes: { path?: string; linkname?: string; type?: EntryType; dropPax?: (key: string) => boolean },
+  changes: {
+    path?: string;
+    linkname?: string;
+    type?: EntryType;
+    dropPax?: (key: string) => boolean;
+    /** Set these (xattrs are added or replaced, the entry's others kept). */
+    meta?: HeaderMeta;
+  },
 ): Buffer {
   const parts = splitParts(entry.header);
   const main = Buffer.from(parts.main);
@@ -106,6 +123,11 @@ export function rewriteHeader(
     records = setRecord(records, 'linkpath', changes.linkname, !fits);
     mainChanged = true;
   }
+  if (changes.meta) {
+    const r = setMeta(main, records, entry, changes.meta);
+    records = r.records;
+    mainChanged ||= r.mainChanged;
+  }
   const recordsChanged = !sameRecords(records, entry.pax);
   if (!mainChanged && !recordsChanged && !dropLong && !dropLink) return entry.header;
   if (mainChanged) setChecksum(main);
@@ -121,6 +143,46 @@ export function rewriteHeader(
     main,
     parts.tail,
   ]);
+}
+
+/**
+ * Give a header the owner, mode, mtime and xattrs of `meta`: numbers in the main header where they
+ * fit (and in their pax records, which win, when the entry has those), else in pax records;
+ * each xattr as a SCHILY.xattr record with its exact bytes. Returns the new records and whether
+ * the main header changed.
+ */
+function setMeta(
+  main: Buffer,
+  records: PaxRecord[],
+  entry: TarEntry,
+  meta: HeaderMeta,
+): { records: PaxRecord[]; mainChanged: boolean } {
+  let changed = false;
+  const number = (key: 'uid' | 'gid', at: number, value: number) => {
+    if (entry[key] === value) return;
+    const fits = value <= MAX_OCTAL_7;
+    writeOctal(main, at, 8, fits ? value : 0);
+    records = setRecord(records, key, String(value), !fits || records.some((r) => r.key === key));
+    changed = true;
+  };
+  if ((entry.mode & 0o7777) !== (meta.mode & 0o7777)) {
+    writeOctal(main, 100, 8, meta.mode & 0o7777);
+    changed = true;
+  }
+  number('uid', 108, meta.uid);
+  number('gid', 116, meta.gid);
+  if (entry.mtime !== meta.mtime) {
+    writeNumeric(main, 136, 12, Math.floor(meta.mtime));
+    const pax = !Number.isInteger(meta.mtime) || records.some((r) => r.key === 'mtime');
+    records = setRecord(records, 'mtime', String(meta.mtime), pax);
+    changed = true;
+  }
+  for (const [name, value] of meta.xattrs) {
+    if (entry.xattrs.get(name)?.equals(value)) continue;
+    const key = `SCHILY.xattr.${name}`;
+    records = [...records.filter((r) => r.key !== key), { key, value }];
+  }
+  return { records, mainChanged: changed };
 }
 
 /**

@@ -12,7 +12,13 @@ import { FsTree } from '../engine/fs-tree.js';
 
 /** Build the merged view of `layers` (bottom first). */
 export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<FileFacts>> {
-  const tree = new FsTree<FileFacts>();
+  // A hardlink's header sets the shared file's owner, mode and mtime and adds its xattrs, as the engines apply it.
+  const tree = new FsTree<FileFacts>({
+    onLink: (file, link) => {
+      Object.assign(file, { mode: link.mode, uid: link.uid, gid: link.gid, mtime: link.mtime });
+      file.xattrs = { ...file.xattrs, ...link.xattrs };
+    },
+  });
   for (let i = 0; i < layers.length; i++) {
     tree.startLayer(i);
     for await (const item of layers[i]!.entries()) {

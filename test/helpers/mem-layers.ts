@@ -4,8 +4,10 @@
  */
 import { expect } from 'vitest';
 import type { LayerTar } from '../../src/layers/layer-tar.js';
-import { mergeLayers } from '../../src/merge/output.js';
+import { measureMerge, mergeLayers } from '../../src/merge/output.js';
+import { exactOverrides, overridden, rewriteTarItem } from '../../src/merge/exact.js';
 import { scanLayers } from '../../src/merge/plan.js';
+import { ExactPlanNeeded } from '../../src/merge/planner.js';
 import { readTar } from '../../src/tar/reader.js';
 import { rechunk } from './rechunk.js';
 import { buildTar, collectTar, type EntrySpec } from './tar-builder.js';
@@ -24,11 +26,28 @@ export function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { pass
   return layer;
 }
 
-/** Merge `layers` (bottom first; `base` kept below them) and read the flat layer back. */
-export async function flatMem(layers: LayerTar[], base?: LayerTar[]) {
-  const merged = mergeLayers(layers, { base: base ? await scanLayers(base) : undefined });
-  const chunks: Buffer[] = [];
-  for await (const c of merged.stream) chunks.push(Buffer.from(c));
+/**
+ * Merge `layers` (bottom first; `base` kept below them) and read the flat layer back — planned
+ * exactly, as flatten does, when the one-pass plan asks for it.
+ */
+export async function flatMem(layers: LayerTar[], base: LayerTar[] = []) {
+  const baseState = base.length ? await scanLayers(base) : undefined;
+  const collect = async (merged: ReturnType<typeof mergeLayers>) => {
+    const chunks: Buffer[] = [];
+    for await (const c of merged.stream) chunks.push(Buffer.from(c));
+    return chunks;
+  };
+  let merged = mergeLayers(layers, { base: baseState });
+  let chunks: Buffer[];
+  try {
+    chunks = await collect(merged);
+  } catch (err) {
+    if (!(err instanceof ExactPlanNeeded)) throw err;
+    const overrides = await exactOverrides([...base, ...layers], base.length);
+    const exact = layers.map((l, i) => overridden(l, overrides.get(base.length + i), rewriteTarItem));
+    merged = mergeLayers(exact, { base: baseState, exact: true });
+    chunks = await collect(merged);
+  }
   const bytes = Buffer.concat(chunks);
   expect(bytes.length % 512).toBe(0);
   expect(merged.stats.bytesOut).toBe(bytes.length);
@@ -43,4 +62,18 @@ export async function flatSpecs(...layers: EntrySpec[][]) {
   return new Map(
     entries.map((e) => [e.entry.path, { type: e.entry.type, content: e.data.toString(), linkname: e.entry.linkname }]),
   );
+}
+
+/** measureMerge, planned exactly (as flatten does) when the one-pass plan asks for it. */
+export async function measureMem(layers: LayerTar[]): Promise<number> {
+  try {
+    return await measureMerge(layers);
+  } catch (err) {
+    if (!(err instanceof ExactPlanNeeded)) throw err;
+    const overrides = await exactOverrides(layers, 0);
+    return measureMerge(
+      layers.map((l, i) => overridden(l, overrides.get(i), rewriteTarItem)),
+      { exact: true },
+    );
+  }
 }

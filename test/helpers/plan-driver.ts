@@ -52,8 +52,6 @@ async function collect(plan: AsyncIterable<PlanAction<MemItem>>): Promise<OutEnt
     if (a.kind === 'marker') out.push({ ...(a.type === 'dir' ? d(a.path) : f(a.path)), origin: NO_ORIGIN });
     else if (a.kind === 'rehome') out.push({ ...a.item.entry, path: a.path, origin: a.item.origin });
     else if (a.kind === 'link') out.push({ ...a.item.entry, linkname: a.linkname, origin: a.item.origin });
-    else if (a.kind === 'keep' && a.linkname !== undefined)
-      out.push({ ...a.item.entry, linkname: a.linkname, origin: a.item.origin });
     else out.push({ ...a.item.entry, origin: a.item.origin });
   }
   return out;

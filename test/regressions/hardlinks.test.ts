@@ -1,6 +1,23 @@
 /** Hardlink bugs users met in other flatteners (FIELD-NOTES.md). */
 import { describe, expect, it } from 'vitest';
-import { flatSpecs } from '../helpers/mem-layers.js';
+import type { TarEntry } from '../../src/tar/entry.js';
+import { imageView } from '../../src/verify/image-view.js';
+import { flatMem, flatSpecs, memLayer } from '../helpers/mem-layers.js';
+import type { EntrySpec } from '../helpers/tar-builder.js';
+
+/** A flat layer's entry as a spec again (to apply the flat layer as a layer of its own). */
+function specOf(e: TarEntry, data: Buffer): EntrySpec {
+  return {
+    path: e.type === 'dir' ? `${e.path}/` : e.path,
+    type: e.type,
+    linkname: e.type === 'hardlink' || e.type === 'symlink' ? e.linkname : undefined,
+    content: e.type === 'file' ? data : undefined,
+    uid: e.uid,
+    gid: e.gid,
+    mode: e.mode,
+    mtime: e.mtime,
+  };
+}
 
 describe('hardlinks', () => {
   it(
@@ -55,4 +72,57 @@ describe('hardlinks', () => {
     );
     expect([...flat.keys()]).toEqual([]);
   });
+});
+
+describe('hardlink headers carry metadata the engines apply (ggcr round-trip data, docs/engine-rules.md §3)', () => {
+  const base = [
+    { path: 'regular', content: 'data', uid: 0, gid: 0, mode: 0o644 },
+    { path: 'hard link', type: 'hardlink' as const, linkname: 'regular', uid: 1337, gid: 2020, mode: 0o755 },
+  ];
+  const zero = [base[0]!, { ...base[1]!, mode: 0 }];
+
+  /** The flat layer as the engines would apply it, and the reference model, as path → "uid:gid mode". */
+  async function shown(...layers: EntrySpec[][]) {
+    const { entries } = await flatMem(layers.map((l, i) => memLayer(l, `layer ${i + 1}`)));
+    const model = await imageView(layers.map((l, i) => memLayer(l, `layer ${i + 1}`)));
+    const flat = await imageView([
+      memLayer(
+        entries.map(({ entry, data }) => specOf(entry, data)),
+        'flat',
+      ),
+    ]);
+    const of = (tree: typeof model, p: string) => {
+      const v = tree.lookup(p)?.value;
+      return v && `${v.uid}:${v.gid} ${v.mode.toString(8)}`;
+    };
+    return { model: (p: string) => of(model, p), flat: (p: string) => of(flat, p) };
+  }
+
+  it("gives every name of the file the link header's owner and mode, mode 0 included", async () => {
+    for (const layer of [base, zero]) {
+      const s = await shown(layer);
+      const want = layer === base ? '1337:2020 755' : '1337:2020 0';
+      expect([s.model('regular'), s.model('hard link')]).toEqual([want, want]);
+      expect([s.flat('regular'), s.flat('hard link')]).toEqual([want, want]);
+    }
+  });
+
+  it(
+    "keeps the link header's owner and mode on the surviving " + 'name when a later layer overwrites the target',
+    async () => {
+      const s = await shown(base, [{ path: 'regular', content: 'new', uid: 7, gid: 7, mode: 0o600 }]);
+      expect([s.model('regular'), s.model('hard link')]).toEqual(['7:7 600', '1337:2020 755']);
+      expect([s.flat('regular'), s.flat('hard link')]).toEqual(['7:7 600', '1337:2020 755']);
+    },
+  );
+
+  it(
+    'keeps it on the target when a later layer deletes the link ' +
+      '(planned exactly: the names that set it are hidden)',
+    async () => {
+      const s = await shown(base, [{ path: '.wh.hard link' }]);
+      expect(s.model('regular')).toBe('1337:2020 755');
+      expect(s.flat('regular')).toBe('1337:2020 755');
+    },
+  );
 });

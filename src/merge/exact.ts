@@ -1,0 +1,70 @@
+/**
+ * The exact plan, for what the one-pass planner cannot carry in one pass (it throws
+ * ExactPlanNeeded before any of it is written for good): the engines' model (engine/model.ts)
+ * is run over every layer's headers first, bottom-up, and the flat layer is then planned from
+ * entries rewritten as that model says. Costs one more read of the layers' headers; ordinary
+ * images never need it.
+ */
+import { EngineModel, type EntryOverride, type Overrides } from '../engine/model.js';
+import { withContext } from '../errors.js';
+import type { TarReadItem } from '../tar/reader.js';
+import { rewriteHeader } from '../tar/writer.js';
+import type { PlanItem, PlanLayer } from './plan.js';
+import type { PlanEntry } from './planner.js';
+
+export type { Overrides } from '../engine/model.js';
+
+/** What the flat layer of `layers[from…]` must say differently, from every layer's headers (bottom first). */
+export async function exactOverrides<I extends PlanItem>(
+  layers: readonly PlanLayer<I>[],
+  from: number,
+): Promise<Overrides> {
+  const model = new EngineModel();
+  for (const [i, layer] of layers.entries()) {
+    model.startLayer(i);
+    let ordinal = 0;
+    for await (const item of layer.entries()) {
+      try {
+        model.apply(item.entry, ordinal++);
+      } catch (err) {
+        throw withContext(err, layer.where);
+      }
+    }
+    model.endLayer();
+  }
+  return model.overrides(from);
+}
+
+/** `layer` with its entries rewritten as `overrides` say (by ordinal). */
+export function overridden<I extends PlanItem>(
+  layer: PlanLayer<I>,
+  overrides: ReadonlyMap<number, EntryOverride> | undefined,
+  rewrite: (item: I, o: EntryOverride) => I,
+): PlanLayer<I> {
+  if (!overrides || overrides.size === 0) return layer;
+  return {
+    where: layer.where,
+    async *entries() {
+      let ordinal = 0;
+      for await (const item of layer.entries()) {
+        const o = overrides.get(ordinal++);
+        yield o ? rewrite(item, o) : item;
+      }
+    },
+  };
+}
+
+/** A tar entry as the override says it must be written: its header rewritten, its data as stored. */
+export function rewriteTarItem(item: TarReadItem, o: EntryOverride): TarReadItem {
+  const { entry } = item;
+  if (!o.meta) return item;
+  const header = rewriteHeader(entry, { meta: o.meta });
+  const xattrs = new Map([...entry.xattrs, ...o.meta.xattrs]);
+  const { mode, uid, gid, mtime } = o.meta;
+  return { entry: { ...entry, header, mode, uid, gid, mtime, xattrs }, body: item.body };
+}
+
+/** The same for planner specs held in memory (tests). */
+export function rewriteSpec<I extends PlanItem & { entry: PlanEntry }>(item: I, o: EntryOverride): I {
+  return o.meta ? { ...item, entry: { ...item.entry, ...o.meta } } : item;
+}
