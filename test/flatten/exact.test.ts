@@ -1,0 +1,56 @@
+/**
+ * flatten plans exactly — from the engines' model over the layers' headers — what one pass cannot
+ * carry, and does so before anything is put in place: to a file, to an OCI layout, and to stdout
+ * (where the planning pass finds it before the first byte goes out).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { flatten } from '../../src/flatten/flatten.js';
+import { verify } from '../../src/verify/verify.js';
+import { buildTar } from '../helpers/tar-builder.js';
+import { configFor, toTar } from '../transports/handmade.js';
+import { tempDir } from '../transports/helpers.js';
+
+function archive(dir: string, layers: Buffer[]): string {
+  const files: Record<string, Buffer | string> = {
+    'manifest.json': JSON.stringify([
+      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
+    ]),
+    'config.json': configFor(layers),
+  };
+  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
+  const file = path.join(dir, 'img.tar');
+  fs.writeFileSync(file, toTar(files));
+  return file;
+}
+
+/** A link header sets the file's owner and mode; a later layer deletes the link: only the target shows it. */
+const layers = () => [
+  buildTar([
+    { path: 'regular', content: 'data', uid: 0, mode: 0o644 },
+    { path: 'hard link', type: 'hardlink', linkname: 'regular', uid: 1337, gid: 2020, mode: 0o750 },
+  ]),
+  buildTar([{ path: '.wh.hard link' }]),
+];
+
+describe('the exact plan', () => {
+  it.each(['file', 'oci', 'stdout'])('carries a hidden link header’s metadata to %s', async (kind) => {
+    const dir = tempDir();
+    const source = archive(dir, layers());
+    const chunks: Buffer[] = [];
+    const stdout = new Writable({ write: (c: Buffer, _e, cb) => (chunks.push(Buffer.from(c)), cb()) });
+    const dest = kind === 'file' ? path.join(dir, 'flat.tar') : kind === 'oci' ? `oci:${path.join(dir, 'lay')}:f` : '-';
+    const r = await flatten({ source, dest, stdout });
+    expect(r.notes.join(' ')).toMatch(/planned exactly/);
+    let out = dest;
+    if (kind === 'stdout') {
+      out = path.join(dir, 'piped.tar');
+      fs.writeFileSync(out, Buffer.concat(chunks));
+    }
+    expect((await verify({ a: source, b: out })).equal).toBe(true);
+    const names = fs.readdirSync(dir).sort();
+    expect(names).toEqual(['img.tar', kind === 'file' ? 'flat.tar' : kind === 'oci' ? 'lay' : 'piped.tar'].sort());
+  });
+});
