@@ -65,7 +65,7 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
 };
 
 /** The errno code of an operating-system error, if `err` is one. */
-export function errnoOf(err: unknown): string | undefined {
+function errnoOf(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   return typeof code === 'string' && /^E[A-Z0-9]+$/.test(code) ? code : undefined;
 }

@@ -53,7 +53,7 @@ export async function* coalesce(chunks: AsyncIterable<Buffer>, target = 1 << 20)
  * before it asks for the next (an awaited file write). A new 1 MiB buffer per write would be
  * garbage V8 collects only every ~64 MB, which showed as peak RSS.
  */
-export async function* coalesceInPlace(chunks: AsyncIterable<Buffer>, target = 1 << 20): AsyncGenerator<Buffer> {
+async function* coalesceInPlace(chunks: AsyncIterable<Buffer>, target = 1 << 20): AsyncGenerator<Buffer> {
   const buf = Buffer.allocUnsafeSlow(target);
   let fill = 0;
   for await (const chunk of chunks) {

@@ -64,7 +64,7 @@ export async function readHead(range: FileRange, n: number): Promise<Buffer> {
 }
 
 /** Read size for streamed ranges (see rangeStream). */
-export const READ_CHUNK = 256 * 1024;
+const READ_CHUNK = 256 * 1024;
 
 /**
  * The bytes of a range as a stream, read READ_CHUNK at a time: 256 KiB rather than the stream

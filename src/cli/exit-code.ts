@@ -4,10 +4,10 @@
  */
 import { LayerflatError } from '../index.js';
 
-export const EXIT_OK = 0;
-export const EXIT_DIFFERENT = 1;
+const EXIT_OK = 0;
+const EXIT_DIFFERENT = 1;
 export const EXIT_BAD_INPUT = 2;
-export const EXIT_INTERNAL = 70;
+const EXIT_INTERNAL = 70;
 
 export function exitCodeFor(outcome: { error?: unknown; different?: boolean }): number {
   if (outcome.error === undefined) return outcome.different ? EXIT_DIFFERENT : EXIT_OK;

@@ -75,7 +75,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
 }
 
 /** Two or three lines a sysadmin reads after a run. */
-export function summary(r: FlattenResult): string {
+function summary(r: FlattenResult): string {
   const dropped = Object.entries(r.entries.dropped)
     .map(([why, n]) => `${n} ${why}`)
     .join(', ');

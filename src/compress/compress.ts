@@ -10,7 +10,7 @@ import { ProcessFilter } from './process-filter.js';
 import { missingTool, requireExecutable } from './tools.js';
 
 /** zstd's own default level, which is also ours. */
-export const DEFAULT_ZSTD_LEVEL = 3;
+const DEFAULT_ZSTD_LEVEL = 3;
 
 export interface CompressOptions {
   /** gzip: 0..9 (default DEFAULT_GZIP_LEVEL, 5); zstd: 1..22 (default 3; above 19 runs with --ultra). */

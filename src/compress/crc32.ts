@@ -66,6 +66,3 @@ export function crc32Js(data: Uint8Array, value = 0): number {
 
 /** CRC-32 of `data`, continuing from `value` (the CRC of what came before; 0 to start). */
 export const crc32: Crc32Fn = native ? (data, value = 0) => native(data, value) : crc32Js;
-
-/** Whether the native zlib.crc32 is in use. */
-export const nativeCrc32 = native !== undefined;

@@ -5,7 +5,7 @@
  * primed with the previous block's last 32 KiB as the dictionary (so matches may reach back across
  * the cut, as in a serial deflate) and ended with a sync flush (the last block: finish), which
  * leaves every block's output byte-aligned so the outputs simply concatenate into one deflate
- * stream. Blocks are compressed concurrently by a pool of worker threads (deflate-pool.ts); the
+ * stream. Blocks are compressed concurrently on the libuv threadpool (deflate-pool.ts); the
  * outputs are emitted in order behind one gzip header, followed by the trailer: CRC-32 of all
  * input (computed on the main thread as data arrives) and ISIZE.
  *
@@ -30,14 +30,14 @@ import { deflatePool, type DeflateJob } from './deflate-pool.js';
  * On 2-core hosts compression is the pipeline's bottleneck, so 5 (also podman's default for
  * gzip) buys a quarter of the time for under 1% of size; pass `level: 6` for pigz/gzip parity.
  */
-export const DEFAULT_GZIP_LEVEL = 5;
+const DEFAULT_GZIP_LEVEL = 5;
 /**
  * The default block size, what one thread compresses at a time. 1 MiB measured faster than
  * pigz's 128 KiB here (fewer dictionary primings and hand-offs between threads).
  */
-export const DEFAULT_BLOCK_SIZE = 1024 * 1024;
-/** The most threads used by default (each worker costs some memory; 8 outrun most disks). */
-export const MAX_DEFAULT_THREADS = 8;
+const DEFAULT_BLOCK_SIZE = 1024 * 1024;
+/** The most blocks compressed at once by default (each holds a block in memory; 8 outrun most disks). */
+const MAX_DEFAULT_THREADS = 8;
 
 const WINDOW = 32 * 1024;
 const MIN_BLOCK_SIZE = 64 * 1024;
@@ -55,7 +55,7 @@ export interface ParallelGzipOptions {
 }
 
 /** The default for `threads`: one per CPU we may use, at most MAX_DEFAULT_THREADS. */
-export function defaultGzipThreads(): number {
+function defaultGzipThreads(): number {
   return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS));
 }
 
@@ -225,9 +225,4 @@ export class ParallelGzip extends Transform {
     this.flushCb = null;
     cb();
   }
-}
-
-/** A parallel gzip Transform (see ParallelGzip). */
-export function createParallelGzip(options?: ParallelGzipOptions): ParallelGzip {
-  return new ParallelGzip(options);
 }

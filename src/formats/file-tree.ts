@@ -34,7 +34,7 @@ export interface FileTree {
 const MAX_DOCUMENT = 64 * 1024 * 1024;
 
 /** Normalise a relative name; undefined if it is absolute or climbs out with "..". */
-export function cleanName(name: string): string | undefined {
+function cleanName(name: string): string | undefined {
   if (name.startsWith('/')) return undefined;
   const n = path.posix.normalize(name);
   if (n === '..' || n.startsWith('../') || n === '.') return undefined;

@@ -72,7 +72,7 @@ export function parseJSONBytes(data: Buffer, where: string): unknown {
 }
 
 /** Validate one content descriptor; `field` names it in messages ("layers[2]"). */
-export function parseDescriptor(v: unknown, where: string, field: string): Descriptor {
+function parseDescriptor(v: unknown, where: string, field: string): Descriptor {
   if (!isObject(v)) throw bad(where, `${field} is not an object`);
   const { mediaType, size } = v;
   if (typeof mediaType !== 'string' || mediaType === '') throw bad(where, `${field} has no mediaType`);

@@ -10,7 +10,6 @@ import { withContext } from '../errors.js';
 import type { TarReadItem } from '../tar/reader.js';
 import { rewriteHeader } from '../tar/writer.js';
 import type { PlanItem, PlanLayer } from './plan.js';
-import type { PlanEntry } from './planner.js';
 
 export type { Overrides } from '../engine/model.js';
 
@@ -62,9 +61,4 @@ export function rewriteTarItem(item: TarReadItem, o: EntryOverride): TarReadItem
   const xattrs = new Map([...entry.xattrs, ...o.meta.xattrs]);
   const { mode, uid, gid, mtime } = o.meta;
   return { entry: { ...entry, header, mode, uid, gid, mtime, xattrs }, body: item.body };
-}
-
-/** The same for planner specs held in memory (tests). */
-export function rewriteSpec<I extends PlanItem & { entry: PlanEntry }>(item: I, o: EntryOverride): I {
-  return o.meta ? { ...item, entry: { ...item.entry, ...o.meta } } : item;
 }

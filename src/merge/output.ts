@@ -29,7 +29,7 @@ export function emptyStats(): MergeStats {
 }
 
 /** The flat layer's tar bytes; `stats` fills in as they are read. */
-export async function* planBytes(plan: AsyncIterable<Action>, stats: MergeStats): AsyncGenerator<Buffer> {
+async function* planBytes(plan: AsyncIterable<Action>, stats: MergeStats): AsyncGenerator<Buffer> {
   for await (const action of plan) {
     count(action, stats);
     const header = headerOf(action);
@@ -50,7 +50,7 @@ export async function* planBytes(plan: AsyncIterable<Action>, stats: MergeStats)
 }
 
 /** The exact size of `planBytes` of the same plan; entry data is never read. */
-export async function planSize(plan: AsyncIterable<Action>): Promise<number> {
+async function planSize(plan: AsyncIterable<Action>): Promise<number> {
   let size = END_OF_ARCHIVE.length;
   for await (const action of plan) {
     const header = headerOf(action);

@@ -20,7 +20,7 @@ import { parsePaxRecords } from './pax.js';
 import { buildEntry } from './assemble.js';
 
 /** Largest pax / GNU long-name data we accept, and largest total of header bytes for one entry. */
-export const MAX_EXTENSION_SIZE = 8 << 20;
+const MAX_EXTENSION_SIZE = 8 << 20;
 const MAX_HEADER_BYTES = 16 << 20;
 
 type Pending = 'header' | 'pax' | 'global' | 'longname' | 'longlink' | 'sparse' | 'second-zero';

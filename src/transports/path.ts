@@ -54,7 +54,7 @@ async function open(ref: ImageReference, options: SourceOptions): Promise<Opened
   return { image, close: async () => undefined };
 }
 
-export function notAnImage(label: string): LayerflatError {
+function notAnImage(label: string): LayerflatError {
   return new LayerflatError(
     'BAD_MANIFEST',
     `${label} is a tar archive but no image: no manifest.json (docker-archive) or index.json (OCI); ` +

@@ -7,7 +7,7 @@ import { LayerflatError } from '../errors.js';
 import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
-export const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as const;
+const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as const;
 
 /** Transports known by name that are not implemented; the hint says what to run instead. */
 const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {

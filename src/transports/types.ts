@@ -57,7 +57,7 @@ export interface SinkOptions {
 }
 
 /** What a sink found at DEST before the layers are read, and what writing will need. */
-export interface SinkPlan {
+interface SinkPlan {
   /** Something is already at DEST (writing it needs --force, and is then verified first). */
   exists: boolean;
   /** The sink streams out as it writes (stdout, unchecked) and wants every new layer's exact size first. */
@@ -65,7 +65,7 @@ export interface SinkPlan {
 }
 
 /** What a sink is told before writing. */
-export interface SinkIntent {
+interface SinkIntent {
   force: boolean;
   compression: Compression;
   /** The output will be checked before it is put in place (so it cannot stream out as it is made). */

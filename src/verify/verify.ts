@@ -65,7 +65,7 @@ export async function verify(o: VerifyOptions): Promise<VerifyResult> {
   };
 }
 
-export function countByKind(differences: readonly Difference[]): Partial<Record<DifferenceKind, number>> {
+function countByKind(differences: readonly Difference[]): Partial<Record<DifferenceKind, number>> {
   const counts: Partial<Record<DifferenceKind, number>> = {};
   for (const d of differences) counts[d.kind] = (counts[d.kind] ?? 0) + 1;
   return counts;

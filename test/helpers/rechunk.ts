@@ -21,7 +21,7 @@ function randomSize(next: () => number): number {
 }
 
 /** A small seeded PRNG (mulberry32): same seed, same chunking. */
-export function mulberry32(seed: number): () => number {
+function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -44,7 +44,7 @@ export interface EntrySpec {
   format?: 'ustar' | 'pax' | 'gnu';
 }
 
-export const DEFAULT_MTIME = 1_700_000_000;
+const DEFAULT_MTIME = 1_700_000_000;
 
 /** Recompute the checksum of the 512-byte header block at the start of `block` (after patching it in a test). */
 export function fixChecksum(block: Buffer): void {

@@ -27,7 +27,7 @@ export const opaque = (dirPath: string): EntrySpec => ({
 });
 
 /** An in-memory image whose layers are `layers` (bottom first). */
-export function imageOf(layers: EntrySpec[][], history?: HistoryEntry[]): Image {
+function imageOf(layers: EntrySpec[][], history?: HistoryEntry[]): Image {
   const tars = layers.map((specs) => buildTar(specs));
   return {
     config: { rootfs: { type: 'layers', diff_ids: tars.map(sha256) }, history },
