@@ -23,6 +23,8 @@
 #   LAYERFLAT_E2E_PARTS    the parts to run after the setup, among "realistic docker podman
 #                          crafted vfs" (default: all of them, in that order); e.g.
 #                          LAYERFLAT_E2E_PARTS=crafted runs the crafted archives alone
+#   LAYERFLAT_E2E_CRAFTED  shell patterns of the crafted cases to run (default: all), e.g.
+#                          LAYERFLAT_E2E_CRAFTED='*-same-layer hardlink-order-*'
 #
 # Pieces: scripts/e2e/{lib,engine,setup,roundtrip,vfs-cost,crafted}.sh, scripts/e2e/*.mjs and
 # scripts/e2e/crafted/ (the generator of the crafted archives, see docs/engine-rules.md).

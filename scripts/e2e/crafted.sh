@@ -2,7 +2,8 @@
 # scripts/e2e/crafted.sh — crafted archives through both engines (sourced by scripts/e2e/env.sh).
 #
 # scripts/e2e/crafted/make-crafted.py writes one small docker-archive per unusual layer tar
-# (paths under symlinks, odd names, hardlink headers, duplicates, zero blocks, what exports add)
+# (paths under symlinks, odd names, hardlink headers, duplicates, zero blocks, what exports add,
+# whiteouts/opaque markers/hardlinks against earlier entries of the same layer)
 # and cases.tsv with the outcome docker 20.10 (vfs) and rootless podman 4.3 (vfs) give each one
 # (docs/engine-rules.md has what each engine made of each case). For every case and engine:
 #
@@ -20,6 +21,10 @@
 #
 # Images and containers are removed after each case; the part ends with one check per engine that
 # none is left. Files live in $E2E_WORK/crafted/ (archives) and $E2E_WORK/crafted/ENGINE-CASE/.
+#
+# LAYERFLAT_E2E_CRAFTED="PATTERN..." runs only the cases whose names match one of the shell
+# patterns (e.g. '*-same-layer hardlink-order-*'); all of them are generated either way, and a
+# selection that matches no case is a failed check. Unset or empty: every case.
 
 CRAFTED_IMG_PREFIX="layerflat-crafted"
 
@@ -128,6 +133,18 @@ crafted_nothing_left() {
   [ -z "$(e2e_eng "$1" ps -aq)" ] && [ -z "$(e2e_eng "$1" images -aq)" ]
 }
 
+# crafted_selected NAME — NAME matches LAYERFLAT_E2E_CRAFTED (or that is unset/empty).
+crafted_selected() {
+  local pat pats=()
+  [ -n "${LAYERFLAT_E2E_CRAFTED:-}" ] || return 0
+  read -r -a pats <<<"$LAYERFLAT_E2E_CRAFTED" # split on blanks, no pathname expansion
+  for pat in "${pats[@]}"; do
+    # shellcheck disable=SC2053 # the pattern is meant to match as a glob
+    [[ "$1" == $pat ]] && return 0
+  done
+  return 1
+}
+
 # crafted_case ENGINE NAME EXPECT — the checks of one case in one engine.
 crafted_case() {
   local engine="$1" name="$2" want="$3" t archive d ref
@@ -159,7 +176,7 @@ e2e_crafted_cases() {
     e2e_not_run "crafted archives" "layerflat is not built"
     return 0
   fi
-  local t0 engines=() engine name outcome desc want n_refused
+  local t0 engines=() engine name outcome desc want n_refused n_run=0
   t0="$(date +%s)"
   e2e_df
   e2e_check "crafted: write the archives with scripts/e2e/crafted/make-crafted.py (deterministic)" \
@@ -169,6 +186,8 @@ e2e_crafted_cases() {
   # the list comes in on fd 3: the engines' commands inherit stdin
   while IFS=$'\t' read -r -u 3 name outcome desc; do
     case "$name" in '' | '#'*) continue ;; esac
+    crafted_selected "$name" || continue
+    n_run=$((n_run + 1))
     e2e_note "crafted $name: $desc (engines: $outcome)"
     n_refused=0
     for engine in docker podman; do
@@ -183,6 +202,13 @@ e2e_crafted_cases() {
         crafted_flatten_refuses "$CRAFTED_DIR/$name.tar" "$E2E_WORK/crafted/refused-$name" || true
     fi
   done 3<"$CRAFTED_DIR/cases.tsv"
+  if [ -n "${LAYERFLAT_E2E_CRAFTED:-}" ]; then
+    if [ "$n_run" = 0 ]; then
+      e2e_not_ok "crafted: LAYERFLAT_E2E_CRAFTED='$LAYERFLAT_E2E_CRAFTED' matches no case"
+    else
+      e2e_note "crafted: $n_run case(s) selected by LAYERFLAT_E2E_CRAFTED='$LAYERFLAT_E2E_CRAFTED'"
+    fi
+  fi
   for engine in "${engines[@]}"; do
     e2e_check "crafted: no container or image left in $(e2e_eng_title "$engine")" crafted_nothing_left "$engine" || true
   done

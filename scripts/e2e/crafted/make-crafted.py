@@ -55,8 +55,8 @@ def S(name, target, **kw):
     return E('symlink', name, link=target, **kw)
 
 
-def H(name, target, **kw):
-    return E('hardlink', name, link=target, **kw)
+def H(name, target, data=b'', **kw):
+    return E('hardlink', name, data.encode() if isinstance(data, str) else data, link=target, **kw)
 
 
 def RAW(data):
@@ -95,13 +95,14 @@ def layer_bytes(entries, mtime):
         ti.uname = ti.gname = ''
         ti.mtime = e.mtime if e.mtime is not None else mtime
         ti.linkname = e.link
-        ti.size = len(e.data) if e.kind == 'file' else 0
+        # a hardlink carries data only when a case gives it some (size > 0 on a link header)
+        ti.size = len(e.data) if e.kind in ('file', 'hardlink') else 0
         ti.devmajor, ti.devminor = e.devmajor, e.devminor
         ti.pax_headers = {k: xattr(v) for k, v in e.pax.items()}
         # tarfile adds a '/' to a directory's name; the name is written as given otherwise
         # (absolute names and '..' stay: only extraction would clean them)
         out += ti.tobuf(tarfile.PAX_FORMAT, 'utf-8', 'surrogateescape')
-        if e.kind == 'file':
+        if e.kind in ('file', 'hardlink'):
             out += e.data + b'\0' * (-len(e.data) % BLOCK)
     return bytes(out + ZERO + ZERO)
 
@@ -279,6 +280,74 @@ case('engine-files-present', 'loads',
            D('run'), F('run/.containerenv', 'image\n')]))
 case('device-nodes', 'loads', 'layer 2: a char device (1,3) and a fifo',
      base(), [D('special'), E('chardev', 'special/null-dev', devmajor=1, devminor=3), E('fifo', 'special/fifo')])
+
+
+# --- 7. whiteout and entry order within one layer ------------------------------------------------
+# (layer 1 wf, layer 2 wf then .wh.wf, and the reverse: entry-then-whiteout-same-layer and
+# whiteout-then-entry-same-layer in section 4)
+case('new-file-then-whiteout-same-layer', 'loads', 'layer 1 has no b; layer 2: b, then .wh.b',
+     base(), [F('b', NEW), wh('b')])
+case('whiteout-then-new-file-same-layer', 'loads', 'layer 1 has no b; layer 2: .wh.b, then b',
+     base(), [wh('b'), F('b', NEW)])
+LOWER_D = [D('d', mode=0o750, uid=1001, gid=1001), F('d/x', 'x\n')]
+case('whiteout-dir-then-child-same-layer', 'loads',
+     'layer 1 d/ (0750 1001:1001) + d/x; layer 2: .wh.d, then d/y (no entry for d/)',
+     base(LOWER_D), [wh('d'), F('d/y', NEW)])
+case('child-then-whiteout-dir-same-layer', 'loads',
+     'layer 1 d/ (0750 1001:1001) + d/x; layer 2: d/y, then .wh.d',
+     base(LOWER_D), [F('d/y', NEW), wh('d')])
+LOWER_O = [D('o'), F('o/old', 'old\n')]
+case('child-then-opaque-same-layer', 'loads', 'layer 1 o/ + o/old; layer 2: o/new, then o/.wh..wh..opq',
+     base(LOWER_O), [F('o/new', NEW), opq('o')])
+case('opaque-then-child-same-layer', 'loads', 'layer 1 o/ + o/old; layer 2: o/.wh..wh..opq, then o/new',
+     base(LOWER_O), [opq('o'), F('o/new', NEW)])
+case('nested-child-then-opaque-same-layer', 'loads',
+     'layer 1 o/old, o/s1/lower, o/s2/lower; layer 2: o/s1/added (no entry for o/s1/), dir o/s2/ + o/s2/added, o/new, then the opaque marker of o',
+     base(LOWER_O + [D('o/s1'), F('o/s1/lower', 'lower\n'), D('o/s2'), F('o/s2/lower', 'lower\n')]),
+     [F('o/s1/added', NEW), D('o/s2', mtime=T(2, 2)), F('o/s2/added', NEW), F('o/new', NEW), opq('o')])
+case('nested-opaque-then-child-same-layer', 'loads',
+     'layer 1 as nested-child-then-opaque-same-layer; layer 2: the opaque marker of o first, then o/s1/added, dir o/s2/ + o/s2/added, o/new',
+     base(LOWER_O + [D('o/s1'), F('o/s1/lower', 'lower\n'), D('o/s2'), F('o/s2/lower', 'lower\n')]),
+     [opq('o'), F('o/s1/added', NEW), D('o/s2', mtime=T(2, 2)), F('o/s2/added', NEW), F('o/new', NEW)])
+case('child-through-symlink-then-opaque-same-layer', 'loads',
+     'layer 1 o/ + o/old; layer 2: symlink lo -> o, lo/x (lands in o/), then o/.wh..wh..opq',
+     base(LOWER_O), [S('lo', 'o'), F('lo/x', NEW), opq('o')])
+case('dir-entry-then-opaque-same-layer', 'loads',
+     'layer 1 o/ + o/old; layer 2: dir o/ (0700, T2+5), then o/.wh..wh..opq, nothing else',
+     base(LOWER_O), [D('o', mode=0o700, mtime=T(2, 5)), opq('o')])
+case('opaque-then-dir-entry-same-layer', 'loads',
+     'layer 1 o/ + o/old; layer 2: o/.wh..wh..opq, then dir o/ (0700, T2+5), nothing else',
+     base(LOWER_O), [opq('o'), D('o', mode=0o700, mtime=T(2, 5))])
+LOWER_P = [D('p'), F('p/q', 'q\n')]
+case('whiteout-under-then-file-same-layer', 'loads', 'layer 1 p/ + p/q; layer 2: p/.wh.q, then p as a regular file',
+     base(LOWER_P), [wh('p/q'), F('p', NEW)])
+case('file-then-whiteout-under-same-layer', 'refused', 'layer 1 p/ + p/q; layer 2: p as a regular file, then p/.wh.q',
+     base(LOWER_P), [F('p', NEW), wh('p/q')])
+case('file-replaces-dir-then-child-same-layer', 'refused', 'layer 1 x/ + x/a; layer 2: x as a regular file, then x/b',
+     base([D('x'), F('x/a', 'a\n')]), [F('x', NEW), F('x/b', 'b\n')])
+case('whiteout-dir-then-symlink-same-layer', 'loads',
+     'layer 1 etc/ + etc/passwd (the base); layer 2: .wh.etc, dir other/, then symlink etc -> other',
+     base(), [wh('etc'), D('other'), S('etc', 'other')])
+
+# hardlinks
+THREE_NAMES = [F('f', 'f content\n'),
+               H('l1', 'f', uid=1001, gid=1001, mode=0o600, mtime=T(2, 1)),
+               H('l2', 'f', uid=1002, gid=1002, mode=0o640, mtime=T(2, 2))]
+case('hardlink-order-meta', 'loads',
+     'layer 2: f (0644 0:0 T2), hardlink l1 -> f (1001:1001 0600 T2+1), hardlink l2 -> f (1002:1002 0640 T2+2)',
+     base(), THREE_NAMES)
+case('hardlink-order-meta-overwrite', 'loads', 'hardlink-order-meta, then layer 3 overwrites f (new content, 0644 0:0 T3)',
+     base(), THREE_NAMES, [F('f', NEW)])
+case('hardlink-order-meta-whiteout', 'loads', 'hardlink-order-meta, then layer 3 deletes l2 (.wh.l2)',
+     base(), THREE_NAMES, [wh('l2')])
+case('hardlink-lower-then-overwrite-target', 'loads',
+     'layer 1 t; layer 2: hardlink h -> t (1001:1001 0600 T2+1), then a new file t (0644 0:0 T2)',
+     base([F('t', 'lower t\n')]), [H('h', 't', uid=1001, gid=1001, mode=0o600, mtime=T(2, 1)), F('t', NEW)])
+case('hardlink-target-whiteout-same-layer', 'loads', 'layer 2: t2, hardlink h -> t2, then .wh.t2',
+     base(), [F('t2', 't2\n'), H('h', 't2'), wh('t2')])
+case('hardlink-with-data', 'refused',
+     'layer 2: t, then hardlink h -> t whose header says size 5, followed by 5 data bytes (padded to a block)',
+     base(), [F('t', 't\n'), H('h', 't', data=b'hello')])
 
 
 # --- writing -------------------------------------------------------------------------------------
