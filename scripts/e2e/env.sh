@@ -14,3 +14,5 @@ source "$E2E_ROOT/scripts/e2e/setup.sh"
 source "$E2E_ROOT/scripts/e2e/roundtrip.sh"
 # shellcheck source=vfs-cost.sh
 source "$E2E_ROOT/scripts/e2e/vfs-cost.sh"
+# shellcheck source=crafted.sh
+source "$E2E_ROOT/scripts/e2e/crafted.sh"
