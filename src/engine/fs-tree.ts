@@ -1,14 +1,26 @@
 /**
- * A filesystem built the way an engine builds it: layers applied bottom-up, one entry at a time,
- * onto an in-memory tree. This is the reference the flat image is checked against — written
- * independently of the top-down merge planner, so each checks the other — and, through an
- * observer, the model inspect measures (it needs every removal as it happens).
+ * A filesystem built the way docker and podman build one (docs/engine-rules.md): layers applied
+ * bottom-up, the entries of a layer one at a time in tar order, each on the result of those before
+ * it, onto an in-memory tree. It is the reference the flat image is checked against — written
+ * independently of the top-down merge planner, so each checks the other — the model inspect
+ * measures (through an observer), and the exact plan's source (engine/model.ts).
  *
- * Nodes remember which layer last wrote them; that is how a layer's whiteouts (applied when
- * the layer ends) delete only what lower layers made, wherever the marker stood in the tar.
+ * The rules, each as both engines apply them:
+ * - a name's parent is resolved through the symlinks there at that moment, as in a chroot
+ *   (absolute targets and ".." stay inside the root); a missing parent is made; a parent that is
+ *   a file, a dangling symlink or a symlink loop makes the engines refuse the layer;
+ * - the last component is never followed: an entry replaces what is there unless both are
+ *   directories (which merge, the upper metadata winning);
+ * - `.wh.NAME` removes what is at NAME now, this layer's own earlier entries included;
+ *   `DIR/.wh..wh..opq` removes everything under DIR that is not the name of an entry this layer
+ *   read before the marker; in a symlinked DIR it does nothing;
+ * - a hardlink's header sets the file's metadata (`onLink`); its target is resolved like a
+ *   parent and must be a file;
+ * - a directory whose children a layer changed without an entry of its own in that layer shows
+ *   the time the engine loaded the layer (`onStamped`).
  */
 import type { EntryType } from '../tar/entry.js';
-import { classifyWhiteout, duplicate, missingTarget, splitPath, type HiddenReason } from './whiteout.js';
+import { classifyWhiteout, duplicate, missingTarget, splitPath, unreachable, type HiddenReason } from './whiteout.js';
 
 export interface FsNode<T> {
   isDir: boolean;
@@ -16,6 +28,8 @@ export interface FsNode<T> {
   value?: T;
   /** The layer that created or last rewrote this node. */
   layer: number;
+  /** A symlink's target (followed when the node is a parent of a later name). */
+  symlink?: string;
   children?: Map<string, FsNode<T>>;
 }
 
@@ -37,7 +51,7 @@ export type Applied = 'added' | 'changed' | 'whiteout' | 'opaque' | 'ignored';
  * is first unlinked from its parent, then released — below it, its descendants are released
  * first, each for the reason that removed it.
  */
-export interface FsTreeObserver<T> {
+interface FsTreeObserver<T> {
   /** `node` (new, without children) was put under `parent` as `name`. */
   linked(parent: FsNode<T>, name: string, node: FsNode<T>): void;
   /** `name` was taken out of `parent`. */
@@ -46,73 +60,95 @@ export interface FsTreeObserver<T> {
   released(node: FsNode<T>, reason: HiddenReason): void;
 }
 
+export interface FsTreeOptions<T> {
+  observer?: FsTreeObserver<T>;
+  /** A hardlink entry's header applies to the file it names (owner, mode, mtime, xattrs added). */
+  onLink?: (file: T, link: T) => void;
+  /** A directory the layer changed without an entry of its own: its mtime is the load time. */
+  onStamped?: (dir: FsNode<T>) => void;
+}
+
+/** Where a name landed: its parent directory (resolved) and its own name there. */
+export interface Placed<T> {
+  parent: FsNode<T>;
+  /** The path of `parent` once resolved ("" for the root). */
+  parentPath: string;
+  base: string;
+}
+
+/** A symlink whose target is not there (ENOENT): engines refuse an entry below it. */
+class Dangling extends Error {
+  constructor(readonly path: string) {
+    super(`"${path}": no such directory`);
+  }
+}
+
+/** Most symlinks followed for one name, as Linux allows (ELOOP beyond). */
+const MAX_SYMLINKS = 40;
+
 export class FsTree<T> {
   readonly root: FsNode<T> = { isDir: true, layer: -1, children: new Map() };
-  private pending: { kind: 'whiteout' | 'opaque'; path: string }[] = [];
   private layer = -1;
   private removed = 0;
-  /** The names the current layer's entries were stored under (duplicates are refused). */
+  /** The names the current layer's entries were stored under: duplicates are refused ("/a" is not "a"). */
+  private readonly names = new Set<string>();
+  /** The same names as paths (what an opaque marker keeps; engines join "/a" and "a" to one path). */
   private readonly inLayer = new Set<string>();
+  /** Directories the current layer changed, and those it has an entry for. */
+  private readonly changedDirs = new Set<FsNode<T>>();
+  private readonly entryDirs = new Set<FsNode<T>>();
   /** Bumped whenever a node leaves the tree, which may detach `lastDir`. */
   private generation = 0;
-  private lastDir: { path: string; node: FsNode<T>; generation: number } | undefined;
+  /** The last directory resolved: `path` as named, `resolved` where it is (no symlinks in it). */
+  private lastDir: { path: string; resolved: string; node: FsNode<T>; generation: number } | undefined;
 
-  private readonly observer: FsTreeObserver<T> | undefined;
-  private readonly onLink: ((file: T, link: T) => void) | undefined;
-
-  /**
-   * `observer` is told of every change to the tree's shape; `onLink(file, link)` of every hardlink
-   * entry, whose header the engines apply to the file it names (owner, mode, mtime, xattrs added).
-   */
-  constructor(options: { observer?: FsTreeObserver<T>; onLink?: (file: T, link: T) => void } = {}) {
-    this.observer = options.observer;
-    this.onLink = options.onLink;
-  }
+  constructor(private readonly options: FsTreeOptions<T> = {}) {}
 
   /** Start applying layer `index` (layers must come bottom-up). */
   startLayer(index: number): void {
     this.layer = index;
-    this.pending = [];
+    this.removed = 0;
+    this.names.clear();
     this.inLayer.clear();
+    this.changedDirs.clear();
+    this.entryDirs.clear();
   }
 
-  /** Apply one entry. A hardlink stores its target's value (the same object: one file). */
-  apply(entry: ApplyEntry<T>): Applied {
+  /** Apply one entry (its path and link target already cleaned). Returns what it did; `placed` where. */
+  apply(entry: ApplyEntry<T>, placed?: (p: Placed<T>) => void): Applied {
     const wh = classifyWhiteout(entry.path);
-    if (wh.kind === 'whiteout') return (this.pending.push({ kind: 'whiteout', path: wh.target }), 'whiteout');
-    if (wh.kind === 'opaque') return (this.pending.push({ kind: 'opaque', path: wh.dir }), 'opaque');
     if (wh.kind === 'aufs-meta') return 'ignored';
+    const { parent: rawParent, base } = splitPath(entry.path);
+    if (wh.kind === 'opaque') {
+      const dir = this.opaque(rawParent);
+      if (dir) placed?.({ parent: dir.node, parentPath: dir.path, base });
+      return 'opaque';
+    }
+    const at = this.resolveDir(rawParent, true, wh.kind === 'whiteout');
+    if (!at) return 'whiteout'; // under a dangling symlink: nothing there to remove
+    placed?.({ parent: at.node, parentPath: at.path, base });
+    if (wh.kind === 'whiteout') {
+      this.whiteout(at.node, splitPath(wh.target).base);
+      return 'whiteout';
+    }
     const key = entry.rooted ? `/${entry.path}` : entry.path;
-    if (this.inLayer.has(key)) throw duplicate(entry.path);
-    this.inLayer.add(key);
+    if (this.names.has(key)) throw duplicate(entry.path);
+    this.names.add(key);
+    this.inLayer.add(entry.path);
+    if (entry.path === '') return this.setRoot(entry);
     let value = entry.value;
     if (entry.type === 'hardlink') {
-      const target = this.lookup(entry.linkname);
+      const target = this.resolveName(entry.linkname);
       if (!target || target.isDir || target.value === undefined) throw missingTarget(entry.path, entry.linkname);
-      this.onLink?.(target.value, entry.value);
+      this.options.onLink?.(target.value, entry.value);
       value = target.value;
     }
-    return this.put(entry.path, entry.type === 'dir', value);
+    return this.put(at.node, at.path, base, entry.type, value, entry.linkname);
   }
 
-  /**
-   * Finish the layer: its whiteouts and opaque markers now act on what lower layers made.
-   * Returns how many paths they removed.
-   */
+  /** End the current layer. Returns how many paths (whole subtrees) its whiteouts and opaque markers removed. */
   endLayer(): number {
-    this.removed = 0;
-    for (const w of this.pending) {
-      const node = this.lookup(w.path);
-      if (!node) continue;
-      if (w.kind === 'opaque') this.purgeLower(node, 'opaque');
-      else if (this.dropLower(node, 'whited-out')) {
-        const { parent, base } = splitPath(w.path);
-        this.unlink(this.lookup(parent)!, base);
-        this.release(node, 'whited-out');
-        this.removed++;
-      }
-    }
-    this.pending = [];
+    for (const dir of this.changedDirs) if (!this.entryDirs.has(dir)) this.options.onStamped?.(dir);
     return this.removed;
   }
 
@@ -144,106 +180,214 @@ export class FsTree<T> {
     }
   }
 
-  private put(path: string, isDir: boolean, value: T): Applied {
-    if (path === '') {
-      this.root.value = value;
-      this.root.layer = this.layer;
-      return this.layer > 0 ? 'changed' : 'added';
-    }
-    const { parent: parentPath, base } = splitPath(path);
-    const parent = this.directory(parentPath);
+  private setRoot(entry: ApplyEntry<T>): Applied {
+    if (entry.type !== 'dir') throw unreachable('/', 'the root can only be a directory');
+    this.root.value = entry.value;
+    this.root.layer = this.layer;
+    this.entryDirs.add(this.root);
+    return this.layer > 0 ? 'changed' : 'added';
+  }
+
+  private put(
+    parent: FsNode<T>,
+    parentPath: string,
+    base: string,
+    type: EntryType,
+    value: T,
+    linkname: string,
+  ): Applied {
+    const isDir = type === 'dir';
     const old = parent.children!.get(base);
     const applied = old !== undefined && old.layer < this.layer ? 'changed' : 'added';
-    if (old && ((old.isDir && isDir) || (!old.isDir && !isDir && value !== undefined && old.value === value))) {
+    if (old && ((old.isDir && isDir) || (!old.isDir && !isDir && old.value === value))) {
       // A directory over a directory merges, the upper metadata winning; a name linked again to
       // the file it already is changes nothing but the layer.
-      if (isDir) old.value = value;
+      if (isDir) {
+        old.value = value;
+        this.entryDirs.add(old);
+      }
       old.layer = this.layer;
       return applied;
     }
     if (old) this.detach(parent, base, old, 'overwritten');
     const node: FsNode<T> = { isDir, value, layer: this.layer, children: isDir ? new Map() : undefined };
+    if (type === 'symlink') node.symlink = linkname;
     this.link(parent, base, node);
-    if (isDir) this.lastDir = { path, node, generation: this.generation };
+    if (isDir) {
+      this.entryDirs.add(node);
+      const path = parentPath === '' ? base : `${parentPath}/${base}`;
+      this.lastDir = { path, resolved: path, node, generation: this.generation };
+    }
     return applied;
   }
 
+  /** `.wh.NAME` in `dir`: what is at NAME now goes, with everything below it. */
+  private whiteout(dir: FsNode<T>, name: string): void {
+    const node = dir.children!.get(name);
+    if (!node) return; // a whiteout of nothing is no error
+    this.unlink(dir, name);
+    this.removed += this.releaseAll(node, 'whited-out');
+  }
+
   /**
-   * The directory at `path`, made (or made to replace non-directories) where needed. Entries come
-   * parents first, so the last directory asked for is usually the parent of the next entry: it is
-   * remembered while nothing has been taken out of the tree.
+   * `DIR/.wh..wh..opq`: every path under DIR goes but the names of entries this layer read before
+   * the marker (named as the layer names them, through `rawDir`, not as resolved). In a symlinked
+   * DIR, nothing goes.
    */
-  private directory(path: string): FsNode<T> {
-    if (path === '') return this.root;
+  private opaque(rawDir: string): { node: FsNode<T>; path: string } | undefined {
+    // DIR's parents are made, and DIR when missing; DIR itself is not followed: a symlink or a
+    // file there, and the marker does nothing.
+    let dirNode = this.root;
+    let dirPath = '';
+    if (rawDir !== '') {
+      const { parent, base } = splitPath(rawDir);
+      const holder = this.resolveDir(parent, true)!;
+      const found = holder.node.children!.get(base);
+      if (found && !found.isDir) return undefined;
+      dirNode = found ?? this.resolveDir(rawDir, true)!.node;
+      dirPath = holder.path === '' ? base : `${holder.path}/${base}`;
+    }
+    const stack: [string, FsNode<T>][] = [[rawDir, dirNode]];
+    while (stack.length > 0) {
+      const [path, dir] = stack.pop()!;
+      for (const [name, child] of [...dir.children!]) {
+        const childPath = path === '' ? name : `${path}/${name}`;
+        if (!this.inLayer.has(childPath)) {
+          this.unlink(dir, name);
+          this.removed += this.releaseAll(child, 'opaque');
+        } else if (child.isDir) stack.push([childPath, child]);
+      }
+    }
+    return { node: dirNode, path: dirPath };
+  }
+
+  /**
+   * The directory at `path`, resolved through symlinks as in a chroot; missing components are
+   * made when `make` (an entry's parent), else the resolution ends at the first missing one.
+   * Throws BAD_TAR as the engines refuse: a component that is a file, a dangling symlink, a loop.
+   */
+  private resolveDir(
+    path: string,
+    make: boolean,
+    danglingIsEmpty = false,
+  ): { node: FsNode<T>; path: string } | undefined {
+    if (path === '') return { node: this.root, path: '' };
     const cached = this.lastDir?.generation === this.generation ? this.lastDir : undefined;
-    if (cached?.path === path) return cached.node;
-    // Start below the remembered directory when the path lies under it (a deep nest, entry by entry).
-    const under = cached !== undefined && path.startsWith(cached.path) && path.charCodeAt(cached.path.length) === 0x2f;
-    let node = under ? cached.node : this.root;
-    const rest = under ? path.slice(cached.path.length + 1) : path;
-    for (const name of rest.split('/')) node = this.dirChild(node, name);
-    this.lastDir = { path, node, generation: this.generation };
-    return node;
+    if (cached?.path === path) return { node: cached.node, path: cached.resolved };
+    let out: { node: FsNode<T>; path: string };
+    try {
+      out = this.walkPath(path, make, { hops: 0 });
+    } catch (err) {
+      // RemoveAll through a dangling symlink finds nothing to remove: no error for a whiteout.
+      if (!(err instanceof Dangling)) throw err;
+      if (danglingIsEmpty) return undefined;
+      throw unreachable(err.path, 'it lies under a symlink that points to nothing');
+    }
+    if (make) this.lastDir = { path, resolved: out.path, node: out.node, generation: this.generation };
+    return out;
   }
 
-  /** The directory `name` under `parent`, made (or made to replace a non-directory) if needed. */
-  private dirChild(parent: FsNode<T>, name: string): FsNode<T> {
-    const existing = parent.children!.get(name);
-    if (existing?.isDir) return existing;
-    if (existing) this.detach(parent, name, existing, 'replaced');
-    const dir: FsNode<T> = { isDir: true, layer: this.layer, children: new Map() };
-    this.link(parent, name, dir);
-    return dir;
+  /** Walk `path` from the root (or from `from`), following symlinks; see resolveDir. */
+  private walkPath(
+    path: string,
+    make: boolean,
+    hops: { hops: number },
+    from: { node: FsNode<T>; path: string } = { node: this.root, path: '' },
+  ): { node: FsNode<T>; path: string } {
+    let node = from.node;
+    let at = from.path;
+    for (const name of path.split('/')) {
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        // Physical "..": the parent of the directory the walk stands in (symlinks already
+        // resolved, so `at` names real directories only); clamped at the root.
+        at = splitPath(at).parent;
+        node = this.lookup(at)!;
+        continue;
+      }
+      const child = node.children!.get(name);
+      const childPath = at === '' ? name : `${at}/${name}`;
+      if (!child) {
+        if (!make) throw new Dangling(childPath);
+        const dir: FsNode<T> = { isDir: true, layer: this.layer, children: new Map() };
+        this.link(node, name, dir);
+        node = dir;
+        at = childPath;
+        continue;
+      }
+      if (child.isDir) {
+        node = child;
+        at = childPath;
+        continue;
+      }
+      if (child.symlink === undefined) throw unreachable(childPath, 'not a directory');
+      if (++hops.hops > MAX_SYMLINKS) throw unreachable(childPath, 'too many levels of symbolic links');
+      // A symlink's target must exist, as a directory: engines never make a dangling one's target.
+      const target = child.symlink.startsWith('/') ? { node: this.root, path: '' } : { node, path: at };
+      const resolved = this.walkPath(child.symlink, false, hops, target);
+      node = resolved.node;
+      at = resolved.path;
+    }
+    return { node, path: at };
   }
 
-  /** Delete everything under `node` that lower layers made; keep what this layer wrote. */
-  private purgeLower(node: FsNode<T>, reason: HiddenReason): void {
-    if (!node.children) return;
-    for (const [name, child] of node.children) {
-      if (!this.dropLower(child, reason)) continue;
-      this.unlink(node, name);
-      this.release(child, reason);
-      this.removed++;
+  /** Where `path` lands now, its parent resolved through symlinks (undefined if it cannot be reached). */
+  resolvedPath(path: string): string | undefined {
+    const { parent, base } = splitPath(path);
+    try {
+      const dir = this.walkPath(parent, false, { hops: 0 }).path;
+      return dir === '' ? base : `${dir}/${base}`;
+    } catch {
+      return undefined;
     }
   }
 
-  /**
-   * Whether `node` goes entirely. A lower node that holds entries of this layer stays as a bare
-   * directory (its own entry was deleted; this layer's entries below it made it again).
-   */
-  private dropLower(node: FsNode<T>, reason: HiddenReason): boolean {
-    this.purgeLower(node, reason);
-    if (node.layer === this.layer) return false;
-    if (node.children && node.children.size > 0) {
-      node.value = undefined;
-      return false;
+  /** The node a hardlink target names: its parent resolved (never made), its last component not followed. */
+  private resolveName(path: string): FsNode<T> | undefined {
+    const { parent, base } = splitPath(path);
+    let dir: FsNode<T>;
+    try {
+      dir = this.walkPath(parent, false, { hops: 0 }).node;
+    } catch {
+      return undefined; // the target's directory is not there: a link to nothing
     }
-    return true;
+    return dir.children!.get(base);
   }
 
   /** Take `node` out with all below it: the node for `reason`, what lay below it as replaced. */
   private detach(parent: FsNode<T>, name: string, node: FsNode<T>, reason: HiddenReason): void {
     this.unlink(parent, name);
-    if (!this.observer) return;
-    const release = (n: FsNode<T>, why: HiddenReason): void => {
-      for (const child of n.children?.values() ?? []) release(child, 'replaced');
-      this.release(n, why);
-    };
-    release(node, reason);
+    this.releaseAll(node, reason);
+  }
+
+  /** Release `node` and everything below it (below: each as `replaced`, unless a marker removed them). */
+  private releaseAll(node: FsNode<T>, reason: HiddenReason): number {
+    const below: HiddenReason = reason === 'overwritten' ? 'replaced' : reason;
+    const stack: [FsNode<T>, HiddenReason, boolean][] = [[node, reason, false]];
+    let count = 0;
+    while (stack.length > 0) {
+      const [n, why, expanded] = stack.pop()!;
+      if (expanded || !n.children || n.children.size === 0) {
+        this.options.observer?.released(n, why);
+        count++;
+        continue;
+      }
+      stack.push([n, why, true]);
+      for (const child of n.children.values()) stack.push([child, below, false]);
+    }
+    return count;
   }
 
   private link(parent: FsNode<T>, name: string, node: FsNode<T>): void {
     parent.children!.set(name, node);
-    this.observer?.linked(parent, name, node);
+    this.changedDirs.add(parent);
+    this.options.observer?.linked(parent, name, node);
   }
 
   private unlink(parent: FsNode<T>, name: string): void {
     this.generation++;
     parent.children!.delete(name);
-    this.observer?.unlinked(parent, name);
-  }
-
-  private release(node: FsNode<T>, reason: HiddenReason): void {
-    this.observer?.released(node, reason);
+    this.changedDirs.add(parent);
+    this.options.observer?.unlinked(parent, name);
   }
 }

@@ -1,13 +1,18 @@
 /**
- * The engines' application of layers, bottom-up over entry headers alone, recording what the
- * flat layer must say differently from the stored headers to show the same filesystem: the
- * metadata of a file with several names (every header of it carries the file's final owner,
- * mode, mtime and xattrs, so any order of writing them ends the same).
+ * The engines' application of layers, bottom-up over entry headers alone (engine/fs-tree.ts),
+ * recording what the flat layer must say differently from the stored headers to show the same
+ * filesystem:
+ * - the path (and a hardlink's target) as resolved through symlinks, when that differs;
+ * - entries a later entry of their own layer removed (a whiteout or an opaque marker after them,
+ *   a write onto the same place through a symlink): dropped;
+ * - the metadata of a file with several names: every header of it carries the file's final
+ *   owner, mode, mtime and xattrs, so any order of writing them ends the same.
+ * Refuses, as the engines do, what they refuse (BAD_TAR from FsTree).
  *
  * This is the slow, exact plan (merge/exact.ts runs it when the one-pass planner finds a case it
  * cannot carry in one pass); pure, like every module of engine/.
  */
-import { FsTree } from './fs-tree.js';
+import { FsTree, type FsNode, type Placed } from './fs-tree.js';
 import { applied, carries, metaOf, type EntryMeta, type MetaFields } from './meta.js';
 import type { EntryType } from '../tar/entry.js';
 
@@ -21,68 +26,154 @@ export interface ModelEntry extends MetaFields {
 
 /** How the flat layer must write one source entry (layer, ordinal) instead of as stored. */
 export interface EntryOverride {
+  /** Not in the flat layer: a later entry of its own layer removed it. */
+  drop?: true;
+  /** The path it lands on once its parents are resolved through symlinks. */
+  path?: string;
+  /** A hardlink's target, resolved likewise. */
+  linkname?: string;
   meta?: EntryMeta;
 }
 
 /** Overrides by layer index, then by ordinal in the layer's tar. */
 export type Overrides = Map<number, Map<number, EntryOverride>>;
 
-/** A header that applied to a file. */
+/** A header that applied to a node. */
 interface Ref {
   layer: number;
   ordinal: number;
   meta?: EntryMeta;
 }
 
-/** A non-directory file: its metadata now, and every header that applied to it. */
-interface Inode {
+/** A name an entry of the current layer gave a node, and the path it landed on. */
+interface Name {
+  node: FsNode<Made | undefined>;
+  ref: Ref;
+  path: string;
+}
+
+/** A node's value in the model: the entry that made it, and for a file every header that applied to it. */
+interface Made {
+  origin: Ref;
+  /** Files only: the file's metadata now, and the headers that set it (content, then links). */
   meta?: EntryMeta;
-  refs: Ref[];
+  refs?: Ref[];
 }
 
 export class EngineModel {
-  private readonly tree = new FsTree<Inode | undefined>({
+  private readonly out: Overrides = new Map();
+  private readonly tree = new FsTree<Made | undefined>({
     onLink: (file, link) => {
-      if (!file || !link) return;
-      const over = link.meta;
-      if (over) file.meta = file.meta ? applied(file.meta, over) : over;
-      file.refs.push(...link.refs);
+      if (!file?.refs || !link) return;
+      if (link.origin.meta) file.meta = file.meta ? applied(file.meta, link.origin.meta) : link.origin.meta;
+      file.refs.push(link.origin);
+    },
+    observer: {
+      linked: () => undefined,
+      unlinked: () => undefined,
+      // What a later entry of the same layer took away never reaches the flat layer.
+      released: (node) => {
+        const names = this.namedBy.get(node);
+        if (!names) return;
+        this.namedBy.delete(node);
+        for (const name of names) this.forget(name);
+      },
     },
   });
   private layer = -1;
+  /** The names entries of the current layer gave each node (a hardlink's node holds its file's value). */
+  private namedBy = new Map<FsNode<Made | undefined>, Name[]>();
+  /** For each file whose content this layer wrote: its names still there, the content's first. */
+  private fileNames = new Map<Made, Name[]>();
 
   startLayer(index: number): void {
     this.layer = index;
+    this.namedBy = new Map();
+    this.fileNames = new Map();
     this.tree.startLayer(index);
   }
 
   /** Apply entry `ordinal` of the current layer. */
   apply(entry: ModelEntry, ordinal: number): void {
     const meta = metaOf(entry);
-    const ref: Ref = { layer: this.layer, ordinal, ...(meta ? { meta } : {}) };
-    const value = entry.type === 'dir' ? undefined : { ...(meta ? { meta } : {}), refs: [ref] };
-    this.tree.apply({ path: entry.path, type: entry.type, linkname: entry.linkname, value, rooted: entry.rooted });
+    const origin: Ref = { layer: this.layer, ordinal, ...(meta ? { meta } : {}) };
+    const isFile = entry.type !== 'dir' && entry.type !== 'hardlink';
+    const value: Made = { origin, ...(isFile ? { ...(meta ? { meta } : {}), refs: [origin] } : {}) };
+    if (entry.type === 'hardlink') {
+      const target = this.tree.resolvedPath(entry.linkname);
+      if (target !== undefined && target !== entry.linkname) this.override(this.layer, ordinal).linkname = target;
+    }
+    let at: Placed<Made | undefined> | undefined;
+    const applied = this.tree.apply(
+      { path: entry.path, type: entry.type, linkname: entry.linkname, value, rooted: entry.rooted },
+      (placed) => {
+        at = placed;
+        const resolved = placed.parentPath === '' ? placed.base : `${placed.parentPath}/${placed.base}`;
+        if (resolved !== entry.path) this.override(this.layer, ordinal).path = resolved;
+      },
+    );
+    // A marker that found nothing to act on (under a dangling symlink, on a file) says nothing.
+    if ((applied === 'whiteout' || applied === 'opaque') && !at) this.override(this.layer, ordinal).drop = true;
+    const node = applied === 'added' || applied === 'changed' ? at?.parent.children?.get(at.base) : undefined;
+    if (!node || !at) return;
+    const earlier = this.namedBy.get(node) ?? [];
+    if (earlier.length > 0) {
+      // Two names of this layer reached one node (one through a symlink): one entry must say it.
+      // A directory merged into its earlier self: the later entry's metadata won. A name linked
+      // to the file it already is: the earlier entry says it all.
+      if (!node.isDir) return void (this.override(this.layer, ordinal).drop = true);
+      for (const name of earlier) this.override(name.ref.layer, name.ref.ordinal).drop = true;
+    }
+    const name: Name = { node, ref: origin, path: at.parentPath === '' ? at.base : `${at.parentPath}/${at.base}` };
+    this.namedBy.set(node, [name]);
+    if (isFile) return void this.fileNames.set(value, [name]);
+    const names = node.value && this.fileNames.get(node.value);
+    if (!names) return;
+    // A link of this layer's file points at the name holding its content: any other may go first.
+    names.push(name);
+    if (names[0]!.path !== entry.linkname) this.override(this.layer, ordinal).linkname = names[0]!.path;
+  }
+
+  /**
+   * A name of this layer's left the tree. Its entry is dropped — unless it held the content of a
+   * file that still has names of this layer: the content is then written under the next of them,
+   * whose link entry goes, and the other names link to it.
+   */
+  private forget(name: Name): void {
+    const names = name.node.value && this.fileNames.get(name.node.value);
+    const i = names ? names.indexOf(name) : -1;
+    if (names && i >= 0) names.splice(i, 1);
+    const next = names?.[0];
+    if (i !== 0 || !next) return void (this.override(name.ref.layer, name.ref.ordinal).drop = true);
+    this.override(name.ref.layer, name.ref.ordinal).path = next.path;
+    this.override(next.ref.layer, next.ref.ordinal).drop = true;
+    next.ref = name.ref;
+    for (const other of names.slice(1)) this.override(other.ref.layer, other.ref.ordinal).linkname = next.path;
   }
 
   endLayer(): void {
     this.tree.endLayer();
   }
 
-  /** What the flat layer must change, for entries of layers `from` and up (those it is made of). */
-  overrides(from: number): Overrides {
-    const out: Overrides = new Map();
-    const seen = new Set<Inode>();
+  /** What the flat layer must change, by layer and ordinal. */
+  overrides(): Overrides {
+    const seen = new Set<Made>();
     for (const [, node] of this.tree.walk()) {
-      const inode = node.value;
-      if (!inode || seen.has(inode) || inode.refs.length < 2 || !inode.meta) continue;
-      seen.add(inode);
-      for (const ref of inode.refs) {
-        if (ref.layer < from || (ref.meta && carries(ref.meta, inode.meta))) continue;
-        let layer = out.get(ref.layer);
-        if (!layer) out.set(ref.layer, (layer = new Map()));
-        layer.set(ref.ordinal, { meta: inode.meta });
+      const file = node.value;
+      if (!file?.refs || !file.meta || seen.has(file) || file.refs.length < 2) continue;
+      seen.add(file);
+      for (const ref of file.refs) {
+        if (!(ref.meta && carries(ref.meta, file.meta))) this.override(ref.layer, ref.ordinal).meta = file.meta;
       }
     }
-    return out;
+    return this.out;
+  }
+
+  private override(layer: number, ordinal: number): EntryOverride {
+    let byOrdinal = this.out.get(layer);
+    if (!byOrdinal) this.out.set(layer, (byOrdinal = new Map()));
+    let o = byOrdinal.get(ordinal);
+    if (!o) byOrdinal.set(ordinal, (o = {}));
+    return o;
   }
 }

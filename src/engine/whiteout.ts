@@ -58,6 +58,14 @@ export function missingTarget(path: string, target: string): LayerflatError {
   return new LayerflatError('BAD_TAR', `hardlink "${displayPath(path)}" → missing "${displayPath(target)}"`);
 }
 
+/**
+ * A name the engines cannot apply: a parent that is a file, a dangling symlink, a symlink loop.
+ * Both refuse the layer ("not a directory", "no such file or directory").
+ */
+export function unreachable(path: string, why: string): LayerflatError {
+  return new LayerflatError('BAD_TAR', `"${displayPath(path)}": ${why}; docker and podman refuse such a layer`);
+}
+
 /** The parent of a path ("" for a top-level name), or undefined for the root itself. */
 export function parentOf(path: string): string | undefined {
   if (path === '') return undefined;

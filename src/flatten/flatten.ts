@@ -13,9 +13,8 @@ import type { Compression, Image, OpenNewLayerOptions, OutputImage, WriteResult 
 import { layerHeaders } from '../layers/headers.js';
 import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { emptyStats, measureMerge, mergeLayers, type MergeStats } from '../merge/output.js';
-import type { PathState } from '../merge/path-state.js';
 import { exactOverrides, overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
-import { scanLayers, type PlanLayer } from '../merge/plan.js';
+import { baseMarkers, type PlanLayer } from '../merge/plan.js';
 import { ExactPlanNeeded } from '../merge/planner.js';
 import type { TarReadItem } from '../tar/reader.js';
 import { displayPath } from '../tar/entry.js';
@@ -175,7 +174,7 @@ class FlatLayer {
   readonly progress: Progress;
   merge: MergeStats = emptyStats();
   private opened = false;
-  private base: Promise<PathState | undefined> | undefined;
+  private markers: Promise<string[] | undefined> | undefined;
 
   constructor(
     private readonly image: Image,
@@ -190,10 +189,13 @@ class FlatLayer {
     );
   }
 
-  /** What the kept base layers hold (for the whiteouts the flat layer must keep). */
-  private baseState(): Promise<PathState | undefined> {
-    this.base ??= this.keep > 0 ? scanLayers(this.layers(0, this.keep, {})) : Promise.resolve(undefined);
-    return this.base;
+  /** --keep-base: the whiteouts the flat layer opens with, from the base's and the squashed layers' headers. */
+  private baseMarkers(): Promise<string[] | undefined> {
+    const { keep } = this;
+    const exact = this.overrides !== undefined;
+    this.markers ??=
+      keep > 0 ? baseMarkers(this.headers(0, keep), this.headers(keep), exact) : Promise.resolve(undefined);
+    return this.markers;
   }
 
   private layers(from: number, to: number, o: { ring?: BufferRing; checks?: DigestChecks }): PlanLayer<TarReadItem>[] {
@@ -205,11 +207,14 @@ class FlatLayer {
     });
   }
 
-  /** Headers only, for planning (nothing read here is written). */
-  private headers(from: number): PlanLayer<TarReadItem>[] {
+  /**
+   * Headers only, for planning (nothing read here is written). Kept base layers are copied as
+   * stored; the exact plan's overrides for them say only where their names landed.
+   */
+  private headers(from: number, to = this.image.layers.length): PlanLayer<TarReadItem>[] {
     const { image } = this;
     return image.layers
-      .slice(from)
+      .slice(from, to)
       .map((l, k) =>
         overridden(layerHeaders(l, layerWhere(image, from + k)), this.overrides?.get(from + k), rewriteTarItem),
       );
@@ -219,7 +224,7 @@ class FlatLayer {
   exactOverrides(): Promise<Overrides> {
     const { image } = this;
     const headers = image.layers.map((l, i) => layerHeaders(l, layerWhere(image, i)));
-    return exactOverrides(headers, this.keep);
+    return exactOverrides(headers);
   }
 
   /**
@@ -227,7 +232,8 @@ class FlatLayer {
    * layers are plain tars in a file) — what lets an archive on stdout stream with no temporary copy.
    */
   async plannedSize(): Promise<number> {
-    return measureMerge(this.headers(this.keep), { base: await this.baseState(), exact: this.overrides !== undefined });
+    const exact = this.overrides !== undefined;
+    return measureMerge(this.headers(this.keep), { baseMarkers: await this.baseMarkers(), exact });
   }
 
   async open(o: OpenNewLayerOptions = {}): Promise<AsyncIterable<Buffer>> {
@@ -236,7 +242,7 @@ class FlatLayer {
     const ring = o.chunksMayBeReused ? (this.options.readRing ?? new BufferRing()) : undefined;
     const layers = this.layers(this.keep, this.image.layers.length, { ring, checks: this.checks });
     const merged = mergeLayers(layers, {
-      base: await this.baseState(),
+      baseMarkers: await this.baseMarkers(),
       onLayer: (i) => this.progress.layerStarted(this.keep + i),
       exact: this.overrides !== undefined,
     });

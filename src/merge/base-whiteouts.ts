@@ -3,24 +3,32 @@
  * what the squashed layers deleted from the base — and nothing else: a whiteout dropped here
  * resurrects deleted files (a secrets leak), one too many is noise. Pure: two PathStates in,
  * marker paths out.
+ *
+ * The markers open the squashed layer: engines apply a layer in tar order (docs/engine-rules.md
+ * §7), so a marker first acts on the base alone, and every entry after it lands on the result —
+ * a directory the squashed layers re-created after deleting it, or made where the base had a
+ * file or a symlink, is made fresh rather than through what the base had there.
  */
-import { EMITTED, EMITTED_BELOW, EMITTED_DIR, IMPLIED, OPAQUE, PathState, SEALED } from './path-state.js';
+import {
+  BELOW_UNREPLACED,
+  EMITTED,
+  EMITTED_BELOW,
+  EMITTED_DIR,
+  MARKED_BELOW,
+  OPAQUE,
+  PathState,
+  PRESENT,
+  SEALED,
+} from './path-state.js';
 import { joinPath, OPAQUE_MARKER, parentOf, splitPath, WHITEOUT_PREFIX } from '../engine/whiteout.js';
 
-/** An entry the squashed layer needs on top of its merged entries. */
-export interface BaseMarker {
-  path: string;
-  /** 'whiteout': an empty file named .wh.* / .wh..wh..opq; 'dir': a plain directory entry. */
-  type: 'whiteout' | 'dir';
-}
-
 /**
- * The whiteouts and opaque markers the squashed layer needs, sorted by path. `squashed` is the
+ * The whiteouts and opaque markers the squashed layer needs (paths, sorted). `squashed` is the
  * planner state after the squashed layers; `base` is the state of a merge of the base layers.
  */
-export function whiteoutsForBase(squashed: PathState, base: PathState): BaseMarker[] {
+export function whiteoutsForBase(squashed: PathState, base: PathState): string[] {
   const covered = new Set<string>();
-  const out = new Map<string, BaseMarker>();
+  const out: string[] = [];
   // Paths come sorted, so after their ancestors: whether an ancestor is covered is worked out
   // once per directory from its parent's answer (a 10,000-level path costs one step, not 10,000).
   const under = new Map<string, boolean>();
@@ -42,53 +50,43 @@ export function whiteoutsForBase(squashed: PathState, base: PathState): BaseMark
     }
     return result;
   };
-  for (const path of squashed.pathsWith(SEALED | OPAQUE | IMPLIED)) {
+  for (const path of squashed.pathsWith(SEALED | OPAQUE | PRESENT)) {
     if (isUnder(path)) continue;
-    const flags = squashed.get(path);
-    if (!(flags & SEALED) && implicitDirOverBaseFile(flags, base.get(path))) out.set(path, { path, type: 'dir' });
-    if (!(flags & (SEALED | OPAQUE))) continue;
+    const marker = markerFor(path, squashed.get(path), base.get(path));
+    if (marker === undefined) continue;
     covered.add(path);
-    const marker = markerFor(path, flags, base.get(path));
-    if (marker !== undefined) out.set(marker, { path: marker, type: 'whiteout' });
-    if (replacedByImplicitDir(flags, base.get(path))) out.set(path, { path, type: 'dir' });
+    out.push(marker);
   }
-  return [...out.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** The marker the squashed layer needs for `path`, if any. */
+function markerFor(path: string, squashedFlags: number, baseFlags: number): string | undefined {
+  if (!(baseFlags & (EMITTED | EMITTED_BELOW))) return undefined; // nothing of the base to delete
+  const { parent, base } = splitPath(path);
+  const whiteout = joinPath(parent, WHITEOUT_PREFIX + base);
+  const squashedNonDir = (squashedFlags & EMITTED) !== 0 && !(squashedFlags & EMITTED_DIR);
+  const baseNonDir = (baseFlags & EMITTED) !== 0 && !(baseFlags & EMITTED_DIR);
+  // A non-directory of the squashed layer replaces whatever the base has there by itself.
+  if (squashedNonDir) return undefined;
+  // Deleted, or deleted and made a directory again: gone from the base first.
+  if (squashedFlags & SEALED) return whiteout;
+  // A base file or symlink the squashed layers made a directory: entries below it must not land on it.
+  if (baseNonDir) return squashedFlags & EMITTED_DIR ? whiteout : undefined;
+  if (squashedFlags & OPAQUE && baseFlags & EMITTED_BELOW) return joinPath(path, OPAQUE_MARKER);
+  return undefined;
 }
 
 /**
- * A base entry that the squashed layers replaced, and then wrote below without a directory
- * entry of their own: the base entry must go, yet the path stays a directory. A whiteout would
- * also remove the new entries below it (Docker applies whiteouts in tar order), so a plain
- * directory entry replaces it instead — what an engine's implicit parent would be.
+ * A path the base holds as a file or symlink that the squashed layers wrote, deleted or linked
+ * below: through a symlink the names land elsewhere, below a file the engines refuse the layer,
+ * unless a squashed layer replaced it first — which layer did what when is the engines' model's
+ * to tell (merge/exact.ts).
  */
-function replacedByImplicitDir(squashedFlags: number, baseFlags: number): boolean {
-  return (
-    (squashedFlags & SEALED) !== 0 &&
-    !(squashedFlags & EMITTED) &&
-    (squashedFlags & EMITTED_BELOW) !== 0 &&
-    (baseFlags & EMITTED) !== 0
-  );
-}
-
-/** The squashed layers wrote below a base non-directory without a directory entry of their own. */
-function implicitDirOverBaseFile(squashedFlags: number, baseFlags: number): boolean {
-  const implicit = (squashedFlags & IMPLIED) !== 0 && !(squashedFlags & EMITTED);
-  return implicit && (baseFlags & EMITTED) !== 0 && !(baseFlags & EMITTED_DIR);
-}
-
-function markerFor(path: string, squashedFlags: number, baseFlags: number): string | undefined {
-  const baseHas = (baseFlags & (EMITTED | EMITTED_BELOW)) !== 0;
-  const baseHasChildren = (baseFlags & EMITTED_BELOW) !== 0;
-  const opaque = joinPath(path, OPAQUE_MARKER);
-  if (!(squashedFlags & SEALED)) return baseHasChildren ? opaque : undefined; // opaque only
-  if (!baseHas) return undefined;
-  const squashedHas = (squashedFlags & (EMITTED | EMITTED_BELOW)) !== 0;
-  if (!squashedHas) {
-    const { parent, base } = splitPath(path);
-    return joinPath(parent, WHITEOUT_PREFIX + base);
+export function belowBaseNonDir(squashed: PathState, base: PathState): string | undefined {
+  for (const path of squashed.pathsWith(BELOW_UNREPLACED | MARKED_BELOW)) {
+    const b = base.get(path);
+    if (b & EMITTED && !(b & EMITTED_DIR)) return path;
   }
-  // A new non-directory replaces the base path by itself; a new directory merges, so the base's
-  // children need an opaque marker to stay deleted.
-  const squashedDir = (squashedFlags & EMITTED_DIR) !== 0 || !(squashedFlags & EMITTED);
-  return squashedDir && baseHasChildren ? opaque : undefined;
+  return undefined;
 }

@@ -13,11 +13,12 @@ import type { PlanItem, PlanLayer } from './plan.js';
 
 export type { Overrides } from '../engine/model.js';
 
-/** What the flat layer of `layers[from…]` must say differently, from every layer's headers (bottom first). */
-export async function exactOverrides<I extends PlanItem>(
-  layers: readonly PlanLayer<I>[],
-  from: number,
-): Promise<Overrides> {
+/**
+ * What each entry of `layers` (bottom first) must say differently, from every layer's headers.
+ * With --keep-base, what it says of a kept layer is only where its names landed (for the scan
+ * that finds the whiteouts the flat layer needs); kept layers are copied as stored.
+ */
+export async function exactOverrides<I extends PlanItem>(layers: readonly PlanLayer<I>[]): Promise<Overrides> {
   const model = new EngineModel();
   for (const [i, layer] of layers.entries()) {
     model.startLayer(i);
@@ -31,10 +32,10 @@ export async function exactOverrides<I extends PlanItem>(
     }
     model.endLayer();
   }
-  return model.overrides(from);
+  return model.overrides();
 }
 
-/** `layer` with its entries rewritten as `overrides` say (by ordinal). */
+/** `layer` with its entries rewritten (or dropped) as `overrides` say (by ordinal). */
 export function overridden<I extends PlanItem>(
   layer: PlanLayer<I>,
   overrides: ReadonlyMap<number, EntryOverride> | undefined,
@@ -47,6 +48,7 @@ export function overridden<I extends PlanItem>(
       let ordinal = 0;
       for await (const item of layer.entries()) {
         const o = overrides.get(ordinal++);
+        if (o?.drop) continue;
         yield o ? rewrite(item, o) : item;
       }
     },
@@ -56,9 +58,10 @@ export function overridden<I extends PlanItem>(
 /** A tar entry as the override says it must be written: its header rewritten, its data as stored. */
 export function rewriteTarItem(item: TarReadItem, o: EntryOverride): TarReadItem {
   const { entry } = item;
-  if (!o.meta) return item;
-  const header = rewriteHeader(entry, { meta: o.meta });
+  const header = rewriteHeader(entry, { path: o.path, linkname: o.linkname, meta: o.meta });
+  const changed = { ...entry, header, path: o.path ?? entry.path, linkname: o.linkname ?? entry.linkname };
+  if (!o.meta) return { entry: changed, body: item.body };
   const xattrs = new Map([...entry.xattrs, ...o.meta.xattrs]);
   const { mode, uid, gid, mtime } = o.meta;
-  return { entry: { ...entry, header, mode, uid, gid, mtime, xattrs }, body: item.body };
+  return { entry: { ...changed, mode, uid, gid, mtime, xattrs }, body: item.body };
 }

@@ -85,10 +85,8 @@ function headerOf(action: Action): Buffer | undefined {
       return rewriteHeader(action.item.entry, { linkname: action.linkname, dropPax: isArtefactPax, meta: action.meta });
     case 'cross-link':
       return cleanHeader(action.item.entry);
-    case 'marker': {
-      const dir = action.type === 'dir';
-      return buildHeader({ path: action.path, type: dir ? 'dir' : 'file', mode: dir ? 0o755 : 0o644, size: 0 });
-    }
+    case 'marker':
+      return buildHeader({ path: action.path, type: 'file', mode: 0o644, size: 0 });
   }
 }
 
@@ -98,7 +96,7 @@ function dataSizeOf(action: Action): number {
 
 function count(action: Action, stats: MergeStats): void {
   if (action.kind === 'drop') stats.dropped[action.reason] = (stats.dropped[action.reason] ?? 0) + 1;
-  else if (action.kind === 'marker' && action.type === 'whiteout') stats.whiteoutsWritten++;
+  else if (action.kind === 'marker') stats.whiteoutsWritten++;
   else stats.entriesKept++;
   if (action.kind === 'rehome') stats.hardlinksRehomed++;
   if (action.kind !== 'marker') stats.entriesIn++; // a rehome stands for the link whose name it takes

@@ -14,6 +14,16 @@ export const EMITTED = 16; // an entry at this path was written to the output
 export const EMITTED_DIR = 32; // ... and that entry is a directory
 export const IN_LAYER = 128; // the current layer has an entry at this path (cleared when it ends)
 export const IN_LAYER_ROOTED = 256; // ... stored under an absolute name, which engines tell apart
+export const IN_LAYER_BELOW = 512; // ... an entry below this path (cleared when it ends)
+export const IN_LAYER_FILE = 1024; // ... a non-directory, non-symlink entry at this path (cleared when it ends)
+export const IN_LAYER_SYMLINK = 2048; // ... a symlink at this path (cleared when it ends)
+export const MARKED_BELOW = 4096; // an upper hardlink target lies below this path
+export const IN_LAYER_GONE = 8192; // the current layer whited this path out (cleared when it ends)
+// The current layer wrote (or deleted) below this path before it had replaced the path — by a
+// directory entry or a whiteout — so a lower file or symlink here was still there (cleared when it ends).
+export const IN_LAYER_UNREPLACED = 16384;
+// ... and no layer between that one and the current one replaced it first.
+export const BELOW_UNREPLACED = 32768;
 
 export class PathState {
   private readonly flags = new Map<string, number>();
@@ -34,8 +44,8 @@ export class PathState {
   }
 
   /**
-   * Note the current layer's entry at `path` (`bit` IN_LAYER or IN_LAYER_ROOTED); false when it
-   * has one there already. These bits never change what hides what, so the memo stays.
+   * Note `bit` (one of the IN_LAYER bits) at `path`; false when it was set already. These bits
+   * never change what hides what, so the memo stays.
    */
   noteInLayer(path: string, bit: number): boolean {
     const f = this.get(path);

@@ -7,9 +7,9 @@
  */
 import { LayerflatError, withContext } from '../errors.js';
 import { displayPath } from '../tar/entry.js';
-import { whiteoutsForBase } from './base-whiteouts.js';
+import { belowBaseNonDir, whiteoutsForBase } from './base-whiteouts.js';
 import type { EntryMeta } from '../engine/meta.js';
-import { MergePlanner, type DropReason, type PlanEntry } from './planner.js';
+import { ExactPlanNeeded, MergePlanner, type DropReason, type PlanEntry } from './planner.js';
 import type { PathState } from './path-state.js';
 
 /** What the plan needs of an entry of a layer: its metadata (a tar reader's item has it). */
@@ -37,14 +37,14 @@ export type PlanAction<I extends PlanItem> =
   | { kind: 'link'; item: I; linkname: string; meta?: EntryMeta }
   /** A hardlink into a lower layer, written after every layer (its target is then written). */
   | { kind: 'cross-link'; item: I }
-  /** --keep-base: a whiteout (an empty file named .wh.*) or a directory the squashed layer needs. */
-  | { kind: 'marker'; path: string; type: 'whiteout' | 'dir' }
+  /** --keep-base: a whiteout (an empty file named .wh.*) the squashed layer needs, before any entry. */
+  | { kind: 'marker'; path: string }
   /** An entry that is not in the flat layer, and why. */
   | { kind: 'drop'; item: I; reason: DropReason };
 
 export interface PlanOptions {
-  /** State of the kept base layers (from `scanLayers`): the plan then ends with the whiteouts they need. */
-  base?: PathState;
+  /** --keep-base: the whiteouts the squashed layer opens with (from `baseMarkers`). */
+  baseMarkers?: readonly string[];
   /** Called when a layer starts (layers start top-down), for progress. */
   onLayer?: (layerIndex: number) => void;
   /** The planner to drive (its state afterwards is what the flat layer holds). */
@@ -58,6 +58,7 @@ export async function* planMerge<I extends PlanItem>(
   layers: readonly PlanLayer<I>[],
   options: PlanOptions = {},
 ): AsyncGenerator<PlanAction<I>> {
+  for (const path of options.baseMarkers ?? []) yield { kind: 'marker', path };
   const planner = options.planner ?? new MergePlanner({ exact: options.exact });
   const crossLinks = new Map<number, I>();
   let key = 0;
@@ -88,9 +89,24 @@ export async function* planMerge<I extends PlanItem>(
     }
   }
   for (const k of planner.finish()) yield { kind: 'cross-link', item: crossLinks.get(k)! };
-  if (options.base) {
-    for (const m of whiteoutsForBase(planner.state, options.base)) yield { kind: 'marker', path: m.path, type: m.type };
-  }
+}
+
+/**
+ * --keep-base: the whiteouts the squashed layer must open with to delete, from the kept `base`,
+ * what the `squashed` layers deleted (both read as headers). Asks for the exact plan (unless
+ * `exact`: the layers already come from it) when a base layer is one the one-pass plan cannot
+ * read, or the squashed layers wrote below a base file or symlink.
+ */
+export async function baseMarkers<I extends PlanItem>(
+  base: readonly PlanLayer<I>[],
+  squashed: readonly PlanLayer<I>[],
+  exact: boolean,
+): Promise<string[]> {
+  const baseState = await scanLayers(base, { checked: !exact });
+  const squashedState = await scanLayers(squashed, { checked: !exact });
+  const below = exact ? undefined : belowBaseNonDir(squashedState, baseState);
+  if (below !== undefined) throw new ExactPlanNeeded(`the squashed layers write below "${below}" of the kept base`);
+  return whiteoutsForBase(squashedState, baseState);
 }
 
 /** Read a layer again and give each listed content entry its new name. */
@@ -113,11 +129,15 @@ function withMeta(meta: EntryMeta | undefined): { meta?: EntryMeta } {
 }
 
 /**
- * What a merge of `layers` (bottom first) contains, for --keep-base: the squashed layer's
- * whiteouts are checked against it. Entry data is skipped.
+ * What a merge of `layers` (bottom first) contains. `checked`: refuse what the engines refuse and
+ * ask for the exact plan where a name may land elsewhere, as the plan does. Entry data is skipped.
  */
-export async function scanLayers<I extends PlanItem>(layers: readonly PlanLayer<I>[]): Promise<PathState> {
-  const planner = new MergePlanner({ exact: true }); // only what the layers hold matters here, not how to write it
+export async function scanLayers<I extends PlanItem>(
+  layers: readonly PlanLayer<I>[],
+  options: { checked?: boolean } = {},
+): Promise<PathState> {
+  // Only what the layers hold matters here, not how to write it.
+  const planner = new MergePlanner({ exact: !options.checked, scanOnly: true });
   for (let i = layers.length - 1; i >= 0; i--) {
     const layer = layers[i]!;
     planner.startLayer(i, layer.where);

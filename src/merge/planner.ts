@@ -5,8 +5,10 @@
  *
  * Layers are visited top-down (highest first). An entry is kept when nothing above hides it, so
  * the flat layer streams out in one pass per layer; a layer's own whiteouts and replacements are
- * recorded only when the layer ends, which is how a whiteout acts on lower layers alone,
- * wherever it stands in its tar.
+ * recorded only when the layer ends, so they act on lower layers. Engines apply a layer in tar
+ * order (a whiteout after an entry of its own layer removes it too, docs/engine-rules.md §7);
+ * the checks below find every such case, and the few symlinks one pass cannot follow, and ask
+ * for the exact plan (merge/exact.ts), whose entries already say what the engines made.
  */
 import { LayerflatError, withContext } from '../errors.js';
 import { displayPath, type EntryType } from '../tar/entry.js';
@@ -18,13 +20,27 @@ import {
   EMITTED_DIR,
   IMPLIED,
   IN_LAYER,
+  IN_LAYER_BELOW,
+  IN_LAYER_FILE,
   IN_LAYER_ROOTED,
+  IN_LAYER_SYMLINK,
+  IN_LAYER_GONE,
+  IN_LAYER_UNREPLACED,
+  BELOW_UNREPLACED,
+  MARKED_BELOW,
   OPAQUE,
   PathState,
   PRESENT,
   SEALED,
 } from './path-state.js';
-import { classifyWhiteout, duplicate, missingTarget, type HiddenReason } from '../engine/whiteout.js';
+import {
+  classifyWhiteout,
+  duplicate,
+  missingTarget,
+  parentOf,
+  unreachable,
+  type HiddenReason,
+} from '../engine/whiteout.js';
 
 /** The metadata the planner needs of an entry. */
 export interface PlanEntry extends MetaFields {
@@ -61,6 +77,9 @@ interface LayerScratch {
   keptPaths: string[];
   keptIsDir: boolean[];
   links: HardlinkGroups;
+  /** Directories noted IN_LAYER_BELOW (cleared when the layer ends), and hardlink targets. */
+  below: string[];
+  linkTargets: string[];
 }
 
 /** A hardlink into a lower layer, waiting for its target to be written. */
@@ -77,9 +96,10 @@ export class MergePlanner {
 
   /**
    * `exact`: the entries come from the exact plan (merge/exact.ts), already saying what the
-   * flat layer must: never ask for it again.
+   * flat layer must: never ask for it again. `scanOnly`: nothing planned is written (a scan of
+   * kept base layers), so entries' metadata never needs it.
    */
-  constructor(private readonly options: { exact?: boolean } = {}) {}
+  constructor(private readonly options: { exact?: boolean; scanOnly?: boolean } = {}) {}
   private layer: LayerScratch | undefined;
   private readonly crossLinks: CrossLayerLink[] = [];
   /**
@@ -101,6 +121,8 @@ export class MergePlanner {
       keptPaths: [],
       keptIsDir: [],
       links: new HardlinkGroups(),
+      below: [],
+      linkTargets: [],
     };
   }
 
@@ -111,11 +133,24 @@ export class MergePlanner {
   visit(entry: PlanEntry, ordinal: number, key = ordinal): Decision {
     const layer = this.current();
     const wh = classifyWhiteout(entry.path);
-    if (wh.kind === 'whiteout') return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
-    if (wh.kind === 'opaque') return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
-
+    if (wh.kind === 'opaque') {
+      if (!this.options.exact) {
+        this.checkParents(layer, wh.dir);
+        // Not followed: on a file or symlink of the layer, the marker does nothing (engines).
+        if (this.state.get(wh.dir) & (IN_LAYER_FILE | IN_LAYER_SYMLINK)) return drop('whiteout-marker');
+        this.checkOpaque(layer, wh.dir);
+      }
+      return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
+    }
+    if (!this.options.exact) this.checkParents(layer, entry.path);
+    if (wh.kind === 'whiteout') {
+      if (!this.options.exact) this.checkWhiteout(wh.target);
+      this.state.noteInLayer(wh.target, IN_LAYER_GONE);
+      return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
+    }
     if (!this.state.noteInLayer(entry.path, entry.rooted ? IN_LAYER_ROOTED : IN_LAYER)) throw duplicate(entry.path);
+    if (!this.options.exact) this.checkEntry(entry);
     layer.changedPaths.push(entry.path);
     layer.changedIsDir.push(entry.type === 'dir');
     const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
@@ -128,6 +163,80 @@ export class MergePlanner {
     return this.visitHardlink(layer, entry, ordinal, key, hidden);
   }
 
+  /**
+   * One pass is exact as long as every name lands where it says, nothing a layer wrote is taken
+   * away by a later entry of the same layer, and nothing was written below a path a lower layer
+   * holds as a file or symlink. These checks find every case that breaks that, cheaply (a walk
+   * up the parents that stops at the first one the layer has seen); the model (merge/exact.ts)
+   * then plans exactly, or refuses what the engines refuse.
+   */
+  private checkParents(layer: LayerScratch, path: string): void {
+    for (let a = parentOf(path); a !== undefined && a !== ''; a = parentOf(a)) {
+      const f = this.state.get(a);
+      if (f & IN_LAYER_BELOW) return;
+      if (f & IN_LAYER_FILE) throw unreachable(path, `its parent "${a}" is a file this layer wrote`);
+      if (f & IN_LAYER_SYMLINK) throw new ExactPlanNeeded(`"${path}" lies under a symlink of its own layer`);
+      this.state.noteInLayer(a, IN_LAYER_BELOW);
+      // Not made a directory (or deleted) by this layer first: what a lower layer has there counts.
+      if (!(f & (IN_LAYER | IN_LAYER_ROOTED | IN_LAYER_GONE))) this.state.noteInLayer(a, IN_LAYER_UNREPLACED);
+      layer.below.push(a);
+    }
+  }
+
+  /** A whiteout of what its own layer wrote (there, or below) removes it: engines apply markers in tar order. */
+  private checkWhiteout(target: string): void {
+    if (this.state.get(target) & (IN_LAYER | IN_LAYER_ROOTED | IN_LAYER_BELOW)) {
+      throw new ExactPlanNeeded(`a whiteout of "${target}" follows entries of its own layer there`);
+    }
+  }
+
+  /**
+   * An opaque marker keeps what its layer wrote before it only under names of its own: an entry
+   * below a directory of the layer that has no entry goes with the lower contents.
+   */
+  private checkOpaque(layer: LayerScratch, dir: string): void {
+    if (dir !== '' && !(this.state.get(dir) & IN_LAYER_BELOW)) return;
+    const prefix = dir === '' ? '' : `${dir}/`;
+    for (const p of layer.changedPaths) {
+      if (!p.startsWith(prefix)) continue;
+      for (let a = parentOf(p); a !== undefined && a !== dir; a = parentOf(a)) {
+        if (!(this.state.get(a) & IN_LAYER)) {
+          throw new ExactPlanNeeded(`the opaque marker of "${dir}" follows "${p}", whose parent has no entry`);
+        }
+      }
+    }
+  }
+
+  /**
+   * The entry itself: one replacing what its layer wrote below it, or a lower file or symlink that
+   * an upper layer wrote below before any layer between replaced it (a symlink to follow, or a
+   * file the engines refuse to write below: the model tells which).
+   */
+  private checkEntry(entry: PlanEntry): void {
+    const f = this.state.get(entry.path);
+    const isDir = entry.type === 'dir';
+    if (!isDir && f & IN_LAYER_BELOW) {
+      throw new ExactPlanNeeded(`"${entry.path}" replaces what its own layer wrote below it`);
+    }
+    if (!isDir && f & (BELOW_UNREPLACED | MARKED_BELOW)) {
+      throw new ExactPlanNeeded(
+        `an upper layer wrote below "${entry.path}", which this layer holds as a ${entry.type}`,
+      );
+    }
+    if (entry.type === 'symlink') this.state.noteInLayer(entry.path, IN_LAYER_SYMLINK);
+    else if (!isDir) this.state.noteInLayer(entry.path, IN_LAYER_FILE);
+    if (entry.type === 'hardlink') this.checkLinkTarget(entry.linkname);
+  }
+
+  /** A hardlink's target resolved through a symlink of its own layer. */
+  private checkLinkTarget(target: string): void {
+    this.current().linkTargets.push(target);
+    for (let a = parentOf(target); a !== undefined && a !== ''; a = parentOf(a)) {
+      if (this.state.get(a) & IN_LAYER_SYMLINK)
+        throw new ExactPlanNeeded(`the hardlink target "${target}" lies under a symlink`);
+    }
+  }
+
   private visitHardlink(
     layer: LayerScratch,
     entry: PlanEntry,
@@ -136,7 +245,7 @@ export class MergePlanner {
     hidden: HiddenReason | undefined,
   ): Decision {
     const group = layer.links.join(entry.path, entry.linkname, ordinal, hidden !== undefined, metaOf(entry));
-    if (hidden && !group && metaOf(entry) && !this.options.exact) {
+    if (hidden && !group && metaOf(entry) && !this.options.exact && !this.options.scanOnly) {
       // Its header changed the lower file's owner or mode, and no name of this layer is left to say so.
       throw new ExactPlanNeeded(`the hidden hardlink "${entry.path}" into a lower layer set its target's metadata`);
     }
@@ -160,19 +269,34 @@ export class MergePlanner {
    */
   endLayer(): LayerEpilogue {
     const layer = this.current();
+    // A path this layer replaced before writing below it: what upper layers wrote below it
+    // went into this layer's directory, whatever lower layers have there.
+    const replaced = (path: string) => {
+      if (!(this.state.get(path) & IN_LAYER_UNREPLACED)) this.state.forget(path, BELOW_UNREPLACED);
+    };
+    for (const [i, path] of layer.changedPaths.entries()) if (layer.changedIsDir[i]) replaced(path);
+    for (const t of layer.whiteouts) replaced(t);
+    for (const a of layer.below) {
+      if (this.state.get(a) & IN_LAYER_UNREPLACED) this.state.set(a, BELOW_UNREPLACED);
+      this.state.forget(a, IN_LAYER_BELOW | IN_LAYER_UNREPLACED);
+    }
     for (const [i, path] of layer.changedPaths.entries()) {
-      this.state.forget(path, IN_LAYER | IN_LAYER_ROOTED);
+      this.state.forget(path, IN_LAYER | IN_LAYER_ROOTED | IN_LAYER_FILE | IN_LAYER_SYMLINK);
       this.state.set(path, layer.changedIsDir[i] ? PRESENT : PRESENT | SEALED);
       this.state.markAncestors(path, IMPLIED);
     }
-    for (const t of layer.whiteouts) this.state.set(t, SEALED);
+    for (const t of layer.whiteouts) {
+      this.state.forget(t, IN_LAYER_GONE);
+      this.state.set(t, SEALED);
+    }
     for (const d of layer.opaques) this.state.set(d, OPAQUE);
+    for (const t of layer.linkTargets) this.state.markAncestors(t, MARKED_BELOW);
     for (const [i, path] of layer.keptPaths.entries()) {
       this.state.set(path, layer.keptIsDir[i] ? EMITTED | EMITTED_DIR : EMITTED);
       this.state.markAncestors(path, EMITTED_BELOW);
     }
     this.layer = undefined;
-    return layer.links.epilogue(this.options.exact === true);
+    return layer.links.epilogue(this.options.exact === true || this.options.scanOnly === true);
   }
 
   /**

@@ -18,6 +18,10 @@ export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<Fil
       Object.assign(file, { mode: link.mode, uid: link.uid, gid: link.gid, mtime: link.mtime });
       file.xattrs = { ...file.xattrs, ...link.xattrs };
     },
+    // A directory a layer changed without an entry of its own shows the time the engine loaded it.
+    onStamped: (dir) => {
+      if (dir.value) dir.value = { ...dir.value, mtime: undefined };
+    },
   });
   for (let i = 0; i < layers.length; i++) {
     tree.startLayer(i);

@@ -14,7 +14,7 @@ import { flatten } from '../../src/flatten/flatten.js';
 import { BufferRing } from '../../src/bytes/ring.js';
 import { layerTar, layerWhere } from '../../src/layers/layer-tar.js';
 import { mergeLayers } from '../../src/merge/output.js';
-import { scanLayers } from '../../src/merge/plan.js';
+import { baseMarkers as markersFor } from '../../src/merge/plan.js';
 import { openSource } from '../../src/transports/index.js';
 import { parseReference } from '../../src/transports/reference.js';
 
@@ -28,9 +28,9 @@ async function plainDiffId(source: string, keep: number): Promise<string> {
   try {
     const { image } = opened;
     const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i)));
-    const base = keep > 0 ? await scanLayers(layers.slice(0, keep)) : undefined;
+    const baseMarkers = keep > 0 ? await markersFor(layers.slice(0, keep), layers.slice(keep), false) : undefined;
     const hash = createHash('sha256');
-    for await (const chunk of mergeLayers(layers.slice(keep), { base }).stream) hash.update(chunk);
+    for await (const chunk of mergeLayers(layers.slice(keep), { baseMarkers }).stream) hash.update(chunk);
     return `sha256:${hash.digest('hex')}`;
   } finally {
     await opened.close();

@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import type { LayerTar } from '../../src/layers/layer-tar.js';
 import { measureMerge, mergeLayers } from '../../src/merge/output.js';
 import { exactOverrides, overridden, rewriteTarItem } from '../../src/merge/exact.js';
-import { scanLayers } from '../../src/merge/plan.js';
+import { baseMarkers } from '../../src/merge/plan.js';
 import { ExactPlanNeeded } from '../../src/merge/planner.js';
 import { readTar } from '../../src/tar/reader.js';
 import { rechunk } from './rechunk.js';
@@ -31,21 +31,28 @@ export function memLayer(specs: EntrySpec[], where = 'layer'): LayerTar & { pass
  * exactly, as flatten does, when the one-pass plan asks for it.
  */
 export async function flatMem(layers: LayerTar[], base: LayerTar[] = []) {
-  const baseState = base.length ? await scanLayers(base) : undefined;
   const collect = async (merged: ReturnType<typeof mergeLayers>) => {
     const chunks: Buffer[] = [];
     for await (const c of merged.stream) chunks.push(Buffer.from(c));
     return chunks;
   };
-  let merged = mergeLayers(layers, { base: baseState });
+  const merge = async (all: LayerTar[], exact: boolean) => {
+    const markers = base.length
+      ? await baseMarkers(all.slice(0, base.length), all.slice(base.length), exact)
+      : undefined;
+    return mergeLayers(all.slice(base.length), { baseMarkers: markers, exact });
+  };
+  let merged = await merge([...base, ...layers], false);
   let chunks: Buffer[];
   try {
     chunks = await collect(merged);
   } catch (err) {
     if (!(err instanceof ExactPlanNeeded)) throw err;
-    const overrides = await exactOverrides([...base, ...layers], base.length);
-    const exact = layers.map((l, i) => overridden(l, overrides.get(base.length + i), rewriteTarItem));
-    merged = mergeLayers(exact, { base: baseState, exact: true });
+    const overrides = await exactOverrides([...base, ...layers]);
+    merged = await merge(
+      [...base, ...layers].map((l, i) => overridden(l, overrides.get(i), rewriteTarItem)),
+      true,
+    );
     chunks = await collect(merged);
   }
   const bytes = Buffer.concat(chunks);
@@ -70,7 +77,7 @@ export async function measureMem(layers: LayerTar[]): Promise<number> {
     return await measureMerge(layers);
   } catch (err) {
     if (!(err instanceof ExactPlanNeeded)) throw err;
-    const overrides = await exactOverrides(layers, 0);
+    const overrides = await exactOverrides(layers);
     return measureMerge(
       layers.map((l, i) => overridden(l, overrides.get(i), rewriteTarItem)),
       { exact: true },

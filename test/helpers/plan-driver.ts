@@ -2,7 +2,10 @@
  * Runs the production plan driver (merge/plan.ts) over in-memory layers and replays its output
  * onto an FsTree — so planner tests need no bytes at all, and test the code flatten runs.
  */
-import { planMerge, scanLayers, type PlanAction, type PlanLayer } from '../../src/merge/plan.js';
+import type { EntryOverride } from '../../src/engine/model.js';
+import { exactOverrides, overridden } from '../../src/merge/exact.js';
+import { baseMarkers, planMerge, type PlanAction, type PlanLayer } from '../../src/merge/plan.js';
+import { ExactPlanNeeded } from '../../src/merge/planner.js';
 import type { PlanEntry } from '../../src/merge/planner.js';
 import { FsTree } from '../../src/engine/fs-tree.js';
 
@@ -35,11 +38,12 @@ interface MemItem {
 }
 
 /** `layers` as the production plan driver reads layers: re-readable entries (here from arrays). */
-function memLayers(layers: Spec[][], offset = 0): PlanLayer<MemItem>[] {
+function memLayers(layers: Spec[][]): PlanLayer<MemItem>[] {
+  // Each layer's entries as they would come from a tar: one path per name.
   return layers.map((entries, i) => ({
-    where: `layer ${i + offset}`,
+    where: `layer ${i}`,
     async *entries() {
-      for (const [ordinal, entry] of entries.entries()) yield { entry, origin: { layer: i + offset, ordinal } };
+      for (const [ordinal, entry] of entries.entries()) yield { entry, origin: { layer: i, ordinal } };
     },
   }));
 }
@@ -49,7 +53,7 @@ async function collect(plan: AsyncIterable<PlanAction<MemItem>>): Promise<OutEnt
   const out: OutEntry[] = [];
   for await (const a of plan) {
     if (a.kind === 'drop') continue;
-    if (a.kind === 'marker') out.push({ ...(a.type === 'dir' ? d(a.path) : f(a.path)), origin: NO_ORIGIN });
+    if (a.kind === 'marker') out.push({ ...f(a.path), origin: NO_ORIGIN });
     else if (a.kind === 'rehome') out.push({ ...a.item.entry, path: a.path, origin: a.item.origin });
     else if (a.kind === 'link') out.push({ ...a.item.entry, linkname: a.linkname, origin: a.item.origin });
     else out.push({ ...a.item.entry, origin: a.item.origin });
@@ -57,9 +61,49 @@ async function collect(plan: AsyncIterable<PlanAction<MemItem>>): Promise<OutEnt
   return out;
 }
 
+/** A spec as an override says it must be written (see merge/exact.ts). */
+function rewriteMem(item: MemItem, o: EntryOverride): MemItem {
+  const entry = { ...item.entry, path: o.path ?? item.entry.path, linkname: o.linkname ?? item.entry.linkname };
+  return { ...item, entry: o.meta ? { ...entry, ...o.meta } : entry };
+}
+
+/**
+ * Run the production plan over `layers[keep…]` (bottom first; `base` state from `layers[…keep]`)
+ * — planned exactly, from the engines' model, when the one-pass plan asks for it, as flatten does.
+ */
+async function planned(layers: Spec[][], keep: number): Promise<OutEntry[]> {
+  const run = async (source: PlanLayer<MemItem>[], exact: boolean) => {
+    const markers = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), exact) : undefined;
+    return collect(planMerge(source.slice(keep), { baseMarkers: markers, exact }));
+  };
+  try {
+    return await run(memLayers(layers), false);
+  } catch (err) {
+    if (!(err instanceof ExactPlanNeeded)) throw err;
+    const overrides = await exactOverrides(memLayers(layers));
+    return run(
+      memLayers(layers).map((l, i) => overridden(l, overrides.get(i), rewriteMem)),
+      true,
+    );
+  }
+}
+
+/** Whether the one-pass plan of `layers` (keeping `keep` base layers) asks for the exact plan. */
+export async function needsExactPlan(layers: Spec[][], keep = 0): Promise<boolean> {
+  const source = memLayers(layers);
+  try {
+    const markers = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), false) : undefined;
+    await collect(planMerge(source.slice(keep), { baseMarkers: markers }));
+    return false;
+  } catch (err) {
+    if (err instanceof ExactPlanNeeded) return true;
+    throw err;
+  }
+}
+
 /** Run the production plan over `layers` (bottom first) and return the flat layer's entries in order. */
 export function plan(layers: Spec[][]): Promise<OutEntry[]> {
-  return collect(planMerge(memLayers(layers)));
+  return planned(layers, 0);
 }
 
 /**
@@ -67,9 +111,8 @@ export function plan(layers: Spec[][]): Promise<OutEntry[]> {
  * whiteouts included (markers carry no origin: whiteouts vanish when applied, a made-up
  * directory stands for an implicit one).
  */
-export async function planKeepBase(layers: Spec[][], keep: number): Promise<OutEntry[]> {
-  const base = await scanLayers(memLayers(layers.slice(0, keep)));
-  return collect(planMerge(memLayers(layers.slice(keep), keep), { base }));
+export function planKeepBase(layers: Spec[][], keep: number): Promise<OutEntry[]> {
+  return planned(layers, keep);
 }
 
 /** The filesystem an engine builds from `layers`: path → "dir|file@layer:ordinal" lines. */
