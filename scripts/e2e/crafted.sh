@@ -12,9 +12,14 @@
 #                                    --ignore-engine-files` exits 0: layerflat's model of the
 #                                    layers is what the engine made of them;
 #                                (b) `layerflat flatten CASE.tar FLAT.tar` exits 0, the engine
-#                                    loads FLAT.tar, and the export of a container of it equals
-#                                    the original's (`layerflat verify tar:ORIG tar:FLAT
-#                                    --ignore-engine-files` exits 0);
+#                                    loads FLAT.tar, and the export of a container of it is the
+#                                    same model (`layerflat verify docker-archive:CASE.tar
+#                                    tar:FLAT-EXPORT --ignore-engine-files` exits 0: with (a),
+#                                    the flat image shows what the original showed, but for what
+#                                    no layer can carry — a directory's load-time mtime);
+#                                or, for the cases layerflat refuses by choice (CRAFTED_REFUSED_BY_CHOICE:
+#                                    names that climb above the root, which the engines clamp),
+#                                    `layerflat verify` and `layerflat flatten` exit 2 and write nothing;
 #   the engine refuses it      → the engine's load fails (the archive still shows the rule), and
 #                                when every engine refuses it, `layerflat flatten CASE.tar OUT.tar`
 #                                exits 2 and leaves nothing in OUT.tar's (fresh) directory.
@@ -27,6 +32,10 @@
 # selection that matches no case is a failed check. Unset or empty: every case.
 
 CRAFTED_IMG_PREFIX="layerflat-crafted"
+
+# Loaded by the engines (which clamp ".." at the root), refused by layerflat (BAD_PATH): a member
+# name or hardlink target that climbs above the root is hostile input (docs/engine-rules.md §2).
+CRAFTED_REFUSED_BY_CHOICE=" name-dotdot-climb name-dotdot-middle hardlink-dotdot-target hardlink-dotdot-target-same-layer hardlink-dotdot-target-nested "
 
 # crafted_generate DIR — write the archives and cases.tsv; the generator is deterministic, so a
 # second run must give the same bytes (checked).
@@ -89,8 +98,17 @@ crafted_flat_roundtrip() {
   echo "layerflat flatten $archive $d/flat.tar -t localhost/$CRAFTED_IMG_PREFIX/$name:flat"
   layerflat flatten "$archive" "$d/flat.tar" -t "localhost/$CRAFTED_IMG_PREFIX/$name:flat"
   crafted_load_export "$engine" "$d/flat.tar" "$ref" "crafted-$name-flat" "$d/flat-export.tar"
-  echo "layerflat verify tar:$d/orig-export.tar tar:$d/flat-export.tar --ignore-engine-files"
-  layerflat verify "tar:$d/orig-export.tar" "tar:$d/flat-export.tar" --ignore-engine-files
+  echo "layerflat verify docker-archive:$archive tar:$d/flat-export.tar --ignore-engine-files"
+  layerflat verify "docker-archive:$archive" "tar:$d/flat-export.tar" --ignore-engine-files
+}
+
+# crafted_refused_by_choice CASE.tar DIR — verify and flatten exit 2 (BAD_PATH), nothing written.
+crafted_refused_by_choice() {
+  local archive="$1" d="$2" rc=0 err
+  err="$(layerflat verify "docker-archive:$archive" "docker-archive:$archive" 2>&1 >/dev/null)" || rc=$?
+  echo "layerflat verify exit status: $rc: $err"
+  [ "$rc" = 2 ] && [[ "$err" == *"[BAD_PATH]"* ]] || { echo "expected exit status 2, BAD_PATH"; return 1; }
+  crafted_flatten_refuses "$archive" "$d"
 }
 
 # crafted_engine_refuses ENGINE ARCHIVE REF — the load must fail (its message is shown).
@@ -156,6 +174,11 @@ crafted_case() {
   crafted_cleanup "$engine" "$name"
   if [ "$want" = refused ]; then
     e2e_check "$t: $engine refuses to load it" crafted_engine_refuses "$engine" "$archive" "$ref" || true
+  elif [[ "$CRAFTED_REFUSED_BY_CHOICE" == *" $name "* ]]; then
+    e2e_check "$t: $engine loads it, creates a container, exports it" \
+      crafted_load_export "$engine" "$archive" "$ref" "crafted-$name-orig" "$d/orig-export.tar" || true
+    e2e_check "$t: layerflat refuses it by choice (BAD_PATH, exit 2, nothing written)" \
+      crafted_refused_by_choice "$archive" "$d/refused" || true
   elif e2e_check "$t: $engine loads it, creates a container, exports it" \
       crafted_load_export "$engine" "$archive" "$ref" "crafted-$name-orig" "$d/orig-export.tar"; then
     e2e_check "$t: layerflat verify CASE EXPORT --ignore-engine-files (the model is the engine's filesystem)" \

@@ -5,8 +5,7 @@
  * bytes, so the same driver serves the byte stream, the size calculation and the tests that run
  * the planner over layers held in memory.
  */
-import { LayerflatError, withContext } from '../errors.js';
-import { displayPath } from '../tar/entry.js';
+import { withContext } from '../errors.js';
 import { belowBaseNonDir, whiteoutsForBase } from './base-whiteouts.js';
 import type { EntryMeta } from '../engine/meta.js';
 import { ExactPlanNeeded, MergePlanner, type DropReason, type PlanEntry } from './planner.js';
@@ -77,7 +76,6 @@ export async function* planMerge<I extends PlanItem>(
       }
       if (decision.action === 'keep') yield { kind: 'keep', item };
       else if (decision.action === 'drop') yield { kind: 'drop', item, reason: decision.reason };
-      else if (holdsData(item.entry)) throw withContext(linkWithData(item.entry), layer.where);
       else if (decision.action === 'defer') deferred.set(ordinal, item);
       else crossLinks.set(key++, item);
       ordinal++;
@@ -152,13 +150,4 @@ export async function scanLayers<I extends PlanItem>(
     planner.endLayer();
   }
   return planner.state;
-}
-
-/** A held-back link is written later from its header alone, so it must carry no data. */
-function holdsData(entry: PlanEntry): boolean {
-  return (entry.dataSize ?? 0) > 0;
-}
-
-function linkWithData(entry: PlanEntry): LayerflatError {
-  return new LayerflatError('UNSUPPORTED', `hardlink entry "${displayPath(entry.path)}" carries data`);
 }

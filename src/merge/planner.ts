@@ -47,8 +47,6 @@ export interface PlanEntry extends MetaFields {
   path: string;
   type: EntryType;
   linkname: string;
-  /** Bytes of data stored after the header (a tar entry's), when there are any. */
-  dataSize?: number;
   /** The stored name was absolute (see TarEntry.rooted). */
   rooted?: boolean;
 }
