@@ -116,7 +116,9 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const output: OutputImage = {
       config: squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config,
       layers: [
-        ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
+        ...image.layers
+          .slice(0, keep)
+          .map((layer, i) => ({ kind: 'copy' as const, layer, where: layerWhere(image, i) })),
         ...(squash ? [{ kind: 'new' as const, size, open: (o?: OpenNewLayerOptions) => run.open(o) }] : []),
       ],
       tags: tags.length > 0 ? tags : [...image.tags],
