@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { collect, wholeNumber } from './options.js';
 import { flatten, LayerflatError, type FlattenResult } from '../index.js';
+import { writeReport } from './output.js';
 import { humanBytes, humanSeconds } from './render/format.js';
 import { progressPrinter } from './render/progress.js';
 
@@ -67,11 +68,12 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     stdout: process.stdout,
     onProgress: flags.quiet || flags.json ? undefined : progress,
   }).finally(() => progress.done());
-  // The archive may be on stdout; the report must then go to stderr.
-  const out = target === '-' ? process.stderr : process.stdout;
   for (const note of result.notes) process.stderr.write(`layerflat: note: ${note}\n`);
-  if (flags.json) out.write(`${JSON.stringify(result, null, 2)}\n`);
-  else if (!flags.quiet) out.write(summary(result));
+  const report = flags.json ? `${JSON.stringify(result, null, 2)}\n` : flags.quiet ? '' : summary(result);
+  if (!report) return;
+  // The archive may be on stdout; the report must then go to stderr (whose failures nobody could read).
+  if (target === '-') process.stderr.write(report);
+  else await writeReport(process.stdout, report, `stdout (${target} was written, its report was not)`);
 }
 
 /** Two or three lines a sysadmin reads after a run. */

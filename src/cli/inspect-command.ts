@@ -1,7 +1,8 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
 import { Command } from 'commander';
 import { wholeNumber } from './options.js';
-import { inspect, writeFileSafely } from '../index.js';
+import { checkFileDest, inspect, writeFileSafely } from '../index.js';
+import { writeReport } from './output.js';
 import { formatInspectReport } from './render/inspect-table.js';
 import { vfsCostSvg } from './render/svg.js';
 
@@ -31,6 +32,8 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
 }
 
 async function inspectAction(source: string, flags: InspectFlags): Promise<void> {
+  // A chart that cannot be written fails now, before the layers (or stdin) are read.
+  if (flags.svg) await checkFileDest(flags.svg, flags.force === true);
   const result = await inspect({
     source,
     top: flags.top,
@@ -39,9 +42,9 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     stdin: process.stdin,
   });
   if (flags.svg) await writeFileSafely(flags.svg, vfsCostSvg(result), flags.force === true);
-  if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else
-    process.stdout.write(
-      formatInspectReport(result, { color: process.stdout.isTTY === true && !process.env['NO_COLOR'] }),
-    );
+  const color = process.stdout.isTTY === true && !process.env['NO_COLOR'];
+  await writeReport(
+    process.stdout,
+    flags.json ? `${JSON.stringify(result, null, 2)}\n` : formatInspectReport(result, { color }),
+  );
 }

@@ -1,6 +1,7 @@
 /** `layerflat verify A B`: are two images (or an image and an export tar) the same filesystem? */
 import { Command } from 'commander';
 import { wholeNumber } from './options.js';
+import { writeReport } from './output.js';
 import { displayPath, ENGINE_PATHS, verify, type VerifyResult } from '../index.js';
 
 interface VerifyFlags {
@@ -37,7 +38,10 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
     .action((a: string, b: string, flags: VerifyFlags) =>
       run(async () => {
         const result = await verify({ a, b, ...flags, stdin: process.stdin });
-        process.stdout.write(flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max));
+        await writeReport(
+          process.stdout,
+          flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max),
+        );
         return !result.equal;
       }),
     );

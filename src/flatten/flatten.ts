@@ -122,7 +122,9 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       const output: OutputImage = {
         config,
         layers: [
-          ...image.layers.slice(0, keep).map((layer) => ({ kind: 'copy' as const, layer })),
+          ...image.layers
+            .slice(0, keep)
+            .map((layer, i) => ({ kind: 'copy' as const, layer, where: layerWhere(image, i) })),
           ...(squash ? [{ kind: 'new' as const, size, open: (o?: OpenNewLayerOptions) => run.open(o) }] : []),
         ],
         tags: outputTags,

@@ -14,6 +14,7 @@ import { layerMediaType } from '../image/media-types.js';
 import type { Compression, Layer, OutputLayer } from '../image/types.js';
 import { readLayerStored } from '../layers/read.js';
 import type { ChunkConsumer } from '../bytes/consumer.js';
+import { withContext, withContextEach } from '../errors.js';
 
 /** What was written for one layer. */
 export interface WrittenLayer {
@@ -84,13 +85,22 @@ async function writeNew(
   };
 }
 
-/** A kept layer's stored bytes, verbatim; read through layers/read.ts, so they are checked as they go. */
-async function writeCopy(layer: Layer, consume: ChunkConsumer): Promise<WrittenLayer> {
-  const read = await readLayerStored(layer);
+/**
+ * A kept layer's stored bytes, verbatim; read through layers/read.ts, so they are checked as they
+ * go. What the reading or its checks throw names the layer (`where`); the consumer's own errors
+ * (the output's) already name the output.
+ */
+async function writeCopy(layer: Layer, where: string | undefined, consume: ChunkConsumer): Promise<WrittenLayer> {
+  const named = (err: unknown) => (where === undefined ? err : withContext(err, where));
+  const read = await readLayerStored(layer).catch((err: unknown) => {
+    throw named(err);
+  });
   let out: FileDigest;
   try {
-    out = await consumeDigested(read.chunks, consume);
-    await read.checked;
+    out = await consumeDigested(where === undefined ? read.chunks : withContextEach(read.chunks, where), consume);
+    await read.checked.catch((err: unknown) => {
+      throw named(err);
+    });
   } catch (err) {
     read.stop();
     throw err;
@@ -108,5 +118,5 @@ export function writeOutputLayer(
   compression: Compression,
   consume: ChunkConsumer,
 ): Promise<WrittenLayer> {
-  return layer.kind === 'new' ? writeNew(layer, compression, consume) : writeCopy(layer.layer, consume);
+  return layer.kind === 'new' ? writeNew(layer, compression, consume) : writeCopy(layer.layer, layer.where, consume);
 }

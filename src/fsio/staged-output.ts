@@ -5,9 +5,10 @@
  * ever removed — on error, on discard, on a signal (the CLI's handler) and, once its process is
  * gone, by the next run writing there (temp-names.ts).
  *
- * DEST rules: a missing parent directory fails before any work; an existing DEST is DEST_EXISTS
- * unless `force`; only a regular file is ever replaced (never a directory, symlink, device, fifo
- * or socket), and the replacement keeps its mode (and, as root, its owner).
+ * DEST rules: a missing parent directory, or one we may not create files in, fails before any
+ * work; an existing DEST is DEST_EXISTS unless `force`; only a regular file is ever replaced
+ * (never a directory, symlink, device, fifo or socket), and the replacement keeps its mode (and,
+ * as root, its owner).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -25,12 +26,13 @@ export interface StagedOutput {
   discard(): Promise<void>;
 }
 
-async function lstatOrUndefined(p: string): Promise<fs.Stats | undefined> {
+/** What is at DEST now, if anything. */
+async function lstatOrUndefined(dest: string): Promise<fs.Stats | undefined> {
   try {
-    return await fs.promises.lstat(p);
+    return await fs.promises.lstat(dest);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw asLayerflatError(err, p);
+    throw asLayerflatError(err, `cannot write ${dest}`);
   }
 }
 
@@ -49,7 +51,17 @@ function kindOf(st: fs.Stats): string {
   return 'a regular file';
 }
 
-/** The parent directory of `dest` must exist (and be a directory), before any work is done. */
+/**
+ * We may create files in `dir` (a read-only filesystem, a directory without write permission
+ * fail here, before any work, as the write itself would fail later).
+ */
+export async function checkWritableDir(dir: string, dest: string): Promise<void> {
+  await fs.promises.access(dir, fs.constants.W_OK | fs.constants.X_OK).catch((err: unknown) => {
+    throw asLayerflatError(err, `cannot write ${dest}`);
+  });
+}
+
+/** The parent directory of `dest` must exist, be a directory and writable, before any work is done. */
 async function checkParent(dest: string): Promise<string> {
   const parent = path.dirname(path.resolve(dest));
   let st: fs.Stats | undefined;
@@ -61,6 +73,7 @@ async function checkParent(dest: string): Promise<string> {
   }
   if (!st) throw new LayerflatError('NOT_FOUND', `cannot write ${dest}: directory ${parent} does not exist`);
   if (!st.isDirectory()) throw new LayerflatError('IO', `cannot write ${dest}: ${parent} is not a directory`);
+  await checkWritableDir(parent, dest);
   return parent;
 }
 

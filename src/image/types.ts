@@ -96,7 +96,12 @@ export type OutputLayer =
       open(options?: OpenNewLayerOptions): Promise<AsyncIterable<Buffer>>;
       /** exact uncompressed size, when planned ahead */ readonly size?: number;
     }
-  | { readonly kind: 'copy'; readonly layer: Layer };
+  | {
+      readonly kind: 'copy';
+      readonly layer: Layer;
+      /** How messages name the layer ("layer 1/3 (sha256:ab12…) of x.tar"): a damaged one fails naming it. */
+      readonly where?: string;
+    };
 
 export interface OpenNewLayerOptions {
   /**

@@ -19,6 +19,7 @@ import {
   commitWhenBuilt,
   checkFileDest,
   checkDirectoryDest,
+  checkWritableDir,
   stageDirectory,
   stageFile,
 } from '../fsio/staged-output.js';
@@ -107,6 +108,7 @@ const layoutSink: Sink = {
   async prepare(ref, options) {
     if (isLayout(ref.path)) {
       await checkRefFree(ref.path, ref.ref, options.force); // fail before writing gigabytes
+      await checkWritableDir(ref.path, ref.path);
       return { exists: false, wantsLayerSizes: false };
     }
     await checkDirectoryDest(ref.path);
