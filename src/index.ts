@@ -13,5 +13,5 @@ export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';
 export { removeTemporaries } from './fsio/cleanup.js';
-export { writeFileSafely } from './fsio/staged-output.js';
+export { checkFileDest, writeFileSafely } from './fsio/staged-output.js';
 export { VERSION } from './version.js';

@@ -1,7 +1,7 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
 import { Command } from 'commander';
 import { wholeNumber } from './options.js';
-import { inspect, writeFileSafely } from '../index.js';
+import { checkFileDest, inspect, writeFileSafely } from '../index.js';
 import { formatInspectReport } from './render/inspect-table.js';
 import { vfsCostSvg } from './render/svg.js';
 
@@ -31,6 +31,8 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
 }
 
 async function inspectAction(source: string, flags: InspectFlags): Promise<void> {
+  // an --svg FILE that cannot be written fails before the image is read (and again when written)
+  if (flags.svg) await checkFileDest(flags.svg, flags.force === true);
   const result = await inspect({
     source,
     top: flags.top,
