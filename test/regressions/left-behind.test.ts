@@ -294,7 +294,11 @@ describe('after kill -9, the next run writing to the same place removes what was
     const s = scene();
     const a1 = start(['flatten', BIG, path.join(s.out, 'a.tar'), '--compress', 'gzip'], { env: s.env });
     const a2 = start(['flatten', BIG, `oci:${path.join(s.out, 'a-layout')}`], { env: s.env });
-    await until(() => tempsOf(s.out, a1.pid).length + tempsOf(s.out, a2.pid).length === 2, 30_000, 'both outputs');
+    const caught = async (c: ChildProcessWithoutNullStreams) => {
+      await until(() => tempsOf(s.out, c.pid).length === 1, 30_000, 'an output temporary');
+      c.kill('SIGSTOP'); // held midway (alive) until both are
+    };
+    await Promise.all([caught(a1), caught(a2)]);
     await Promise.all([killed(a1, 'SIGKILL'), killed(a2, 'SIGKILL')]);
     const stale = [...tempsOf(s.out, a1.pid), ...tempsOf(s.out, a2.pid)];
     expect(stale).toHaveLength(2);
