@@ -32,7 +32,7 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
 }
 
 async function inspectAction(source: string, flags: InspectFlags): Promise<void> {
-  // A chart that cannot be written fails now, before the layers (or stdin) are read.
+  // an --svg FILE that cannot be written fails before the image is read (and again when written)
   if (flags.svg) await checkFileDest(flags.svg, flags.force === true);
   const result = await inspect({
     source,

@@ -48,7 +48,46 @@ interface Located {
   size: number;
 }
 
-function treeFrom(where: string, locate: (name: string) => Located | undefined): FileTree {
+/** Read a located document whole (at most MAX_DOCUMENT bytes). */
+type DocumentReader = (at: Located, label: string) => Promise<Buffer>;
+
+function tooLarge(label: string, size: number): LayerflatError {
+  return new LayerflatError('BAD_MANIFEST', `${label}: ${size} bytes, too large for a document`, { located: true });
+}
+
+/** A member of a tar file: the exact byte range its header gives. */
+async function readRange(at: Located, label: string): Promise<Buffer> {
+  if (at.size > MAX_DOCUMENT) throw tooLarge(label, at.size);
+  const chunks: Buffer[] = [];
+  for await (const chunk of rangeChunks({ path: at.file, start: at.start, size: at.size })) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A file of a directory: with one open, whatever its size is now — a layout's index.json is
+ * replaced (renamed over) by writers while readers read it, and a size taken by an earlier stat
+ * would cut the new one short or mix two versions.
+ */
+async function readWholeFile(at: Located, label: string): Promise<Buffer> {
+  const fh = await fs.promises.open(at.file, 'r').catch((err: unknown) => {
+    throw asLayerflatError(err, label);
+  });
+  try {
+    const { size } = await fh.stat();
+    if (size > MAX_DOCUMENT) throw tooLarge(label, size);
+    return await fh.readFile();
+  } catch (err) {
+    throw err instanceof LayerflatError ? err : asLayerflatError(err, label);
+  } finally {
+    await fh.close();
+  }
+}
+
+function treeFrom(
+  where: string,
+  locate: (name: string) => Located | undefined,
+  readDocument: DocumentReader = readRange,
+): FileTree {
   const must = (name: string): Located => {
     const loc = locate(name);
     if (!loc) throw new LayerflatError('NOT_FOUND', `${where}: ${name} is missing`, { located: true });
@@ -58,17 +97,7 @@ function treeFrom(where: string, locate: (name: string) => Located | undefined):
     const { file, start, size } = must(name);
     return { path: file, start, size };
   };
-  const read = async (name: string, label = `${where}: ${name}`): Promise<Buffer> => {
-    const at = range(name);
-    if (at.size > MAX_DOCUMENT) {
-      throw new LayerflatError('BAD_MANIFEST', `${label}: ${at.size} bytes, too large for a document`, {
-        located: true,
-      });
-    }
-    const chunks: Buffer[] = [];
-    for await (const chunk of rangeChunks(at)) chunks.push(chunk);
-    return Buffer.concat(chunks);
-  };
+  const read = (name: string, label = `${where}: ${name}`): Promise<Buffer> => readDocument(must(name), label);
   return {
     where,
     has: (name) => locate(name) !== undefined,
@@ -83,20 +112,24 @@ function treeFrom(where: string, locate: (name: string) => Located | undefined):
 
 /** A tree over a directory on disk (an OCI layout). */
 export function directoryTree(dir: string): FileTree {
-  return treeFrom(dir, (name) => {
-    const clean = cleanName(name);
-    if (clean === undefined) return undefined;
-    const file = path.join(dir, clean);
-    let st: fs.Stats;
-    try {
-      st = fs.statSync(file);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-      throw asLayerflatError(err, file); // EACCES and the like: say so, do not call it missing
-    }
-    return st.isFile() ? { file, start: 0, size: st.size } : undefined;
-  });
+  return treeFrom(
+    dir,
+    (name) => {
+      const clean = cleanName(name);
+      if (clean === undefined) return undefined;
+      const file = path.join(dir, clean);
+      let st: fs.Stats;
+      try {
+        st = fs.statSync(file);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw asLayerflatError(err, file); // EACCES and the like: say so, do not call it missing
+      }
+      return st.isFile() ? { file, start: 0, size: st.size } : undefined;
+    },
+    readWholeFile,
+  );
 }
 
 /** Follow symlinks and hardlinks inside the archive (docker save links repeated layers). */

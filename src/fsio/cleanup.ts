@@ -20,7 +20,7 @@ export function forgetTemp(path: string): void {
 
 /** Remove a temporary path we created and forget it; missing is fine. */
 export async function removeTemp(path: string): Promise<void> {
-  await fs.promises.rm(path, { recursive: true, force: true });
+  await fs.promises.rm(path, { recursive: true, force: true, maxRetries: 2 });
   forgetTemp(path);
 }
 
@@ -36,7 +36,8 @@ export function pendingTemporaries(): number {
 export function removeTemporaries(): void {
   for (const p of pending) {
     try {
-      fs.rmSync(p, { recursive: true, force: true });
+      // a write still under way in the threadpool may add a file to a directory being removed
+      fs.rmSync(p, { recursive: true, force: true, maxRetries: 2, retryDelay: 10 });
     } catch {
       // best effort
     }

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asLayerflatError } from '../errors.js';
 import { forgetTemp, registerTemp, removeTemp } from './cleanup.js';
-import { removeStaleTemps, tempTag } from './temp-names.js';
+import { removeStaleTemps, spoolDirName } from './temp-names.js';
 
 /** A spooled copy of a stream; `remove()` deletes it (idempotent). */
 export interface Spooled {
@@ -24,10 +24,10 @@ export interface Spooled {
  * OS's), registered as ours; stale ones of dead layerflat processes there go first. The caller
  * removes it with `removeTemp`.
  */
-export async function makePrivateTempDir(tmpDir: string | undefined, label: string): Promise<string> {
+export async function makePrivateTempDir(tmpDir: string | undefined, label: 'spool' | 'out'): Promise<string> {
   const parent = tmpDir ?? os.tmpdir();
-  await removeStaleTemps(parent, (name) => /^layerflat-(spool|out)-/.test(name));
-  const dir = path.join(parent, `layerflat-${label}-${tempTag().slice('layerflat-'.length)}`);
+  await removeStaleTemps(parent, ['spool']);
+  const dir = path.join(parent, spoolDirName(label));
   registerTemp(dir);
   try {
     await fs.promises.mkdir(dir, { mode: 0o700 });

@@ -8,7 +8,9 @@
  * DEST rules: a missing parent directory, or one we may not create files in, fails before any
  * work; an existing DEST is DEST_EXISTS unless `force`; only a regular file is ever replaced
  * (never a directory, symlink, device, fifo or socket), and the replacement keeps its mode (and,
- * as root, its owner).
+ * as root, its owner). Nothing is ever written or chmod-ed through a symbolic link: DEST is put
+ * in place by link(2) or rename(2), which act on the name, and the temporary is reopened with
+ * O_NOFOLLOW and checked to be the one we made.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -102,35 +104,68 @@ export async function checkDirectoryDest(dest: string): Promise<void> {
 
 /** Temporaries beside DEST left by a layerflat process that no longer runs. */
 function removeStaleBeside(dest: string): Promise<string[]> {
-  const dir = path.dirname(path.resolve(dest));
-  return removeStaleTemps(dir, (name) => name.startsWith('.') && name.endsWith('.tmp'));
+  return removeStaleTemps(path.dirname(path.resolve(dest)), ['beside']);
 }
 
-/** Give the file that will replace `st` its mode, and as root its owner. */
-async function inheritModeAndOwner(temp: string, st: fs.Stats): Promise<void> {
-  await fs.promises.chmod(temp, st.mode & 0o7777);
-  if (process.getuid?.() === 0) await fs.promises.chown(temp, st.uid, st.gid);
+/** Open flags that never follow a symbolic link at the last component (0 where the OS has none). */
+const NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+
+/** The mode a new file gets: what the umask allows of 0666, as if the file were created plainly. */
+function newFileMode(): number {
+  return 0o666 & ~process.umask();
 }
 
-/** Move a file into place without replacing anything unless `force` (link fails on EEXIST). */
-async function placeFile(temp: string, dest: string, force: boolean): Promise<void> {
-  if (force) {
-    const st = await lstatOrUndefined(dest);
-    if (st && !st.isFile()) throw exists(dest, `became ${kindOf(st)} while writing; nothing was changed`);
-    if (st) await inheritModeAndOwner(temp, st);
-    return fs.promises.rename(temp, dest);
+/**
+ * Open our temporary `temp` (never through a symbolic link), check it is still the file we made
+ * (`made`: same device and inode), and run `fix` on it: what is done to the temporary after it was
+ * written is done through this handle, never by path, so a link planted in its place is never
+ * followed.
+ */
+async function onOwnTemp(temp: string, made: fs.Stats, fix: (fh: fs.promises.FileHandle) => Promise<void>) {
+  const fh = await fs.promises.open(temp, fs.constants.O_RDONLY | NOFOLLOW);
+  try {
+    const st = await fh.stat();
+    if (!st.isFile() || st.dev !== made.dev || st.ino !== made.ino) {
+      throw new LayerflatError('IO', `${temp} was replaced while layerflat wrote it; nothing was put in place`);
+    }
+    await fix(fh);
+  } finally {
+    await fh.close();
   }
+}
+
+/**
+ * Give the finished temporary the mode and owner it is to have in place: those of the regular
+ * file it replaces (the owner as root; otherwise at least the group, when we may), else a new
+ * file's. The owner goes first, since a chown may clear set-id bits.
+ */
+async function finalMetadata(fh: fs.promises.FileHandle, made: fs.Stats, replaced: fs.Stats | undefined) {
+  if (!replaced) return fh.chmod(newFileMode());
+  if (process.getuid?.() === 0) await fh.chown(replaced.uid, replaced.gid);
+  else if (replaced.gid !== made.gid) await fh.chown(made.uid, replaced.gid).catch(() => undefined);
+  await fh.chmod(replaced.mode & 0o7777);
+}
+
+/**
+ * Move a finished file into place without replacing anything unless `force` (link fails on
+ * EEXIST, and never follows a link at DEST); with `force` only a regular file is replaced.
+ */
+async function placeFile(temp: string, made: fs.Stats, dest: string, force: boolean): Promise<void> {
+  const st = force ? await lstatOrUndefined(dest) : undefined;
+  if (st && !st.isFile()) throw exists(dest, `became ${kindOf(st)} while writing; nothing was changed`);
+  await onOwnTemp(temp, made, (fh) => finalMetadata(fh, made, st));
+  if (force) return fs.promises.rename(temp, dest);
   try {
     await fs.promises.link(temp, dest);
-    await fs.promises.unlink(temp);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') throw exists(dest, 'already exists; pass --force to replace it');
     if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS'].includes(code ?? '')) throw err;
     // Filesystems without hard links: check, then rename (a small race we cannot close there).
     if (await lstatOrUndefined(dest)) throw exists(dest, 'already exists; pass --force to replace it');
-    await fs.promises.rename(temp, dest);
+    return fs.promises.rename(temp, dest);
   }
+  await fs.promises.unlink(temp).catch(() => undefined); // DEST is in place; the extra name goes
 }
 
 function staged(dest: string, temp: string, place: () => Promise<void>): StagedOutput {
@@ -156,40 +191,64 @@ function staged(dest: string, temp: string, place: () => Promise<void>): StagedO
 
 /**
  * Stage a FILE output: check DEST (see checkFileDest) and create an empty temporary file beside
- * it — with the mode of the file it will replace, so a private image is never readable by others
- * while it is written.
+ * it, exclusively and private to its owner (0600) while it is written — so it is never more
+ * readable than the file it replaces — and given that file's mode (and owner) only when complete.
  */
 export async function stageFile(dest: string, force: boolean): Promise<StagedOutput> {
-  const replacing = await checkFileDest(dest, force);
+  await checkFileDest(dest, force);
   await removeStaleBeside(dest);
   const temp = tempNameBeside(dest);
   registerTemp(temp);
+  let made: fs.Stats;
   try {
-    await fs.promises.writeFile(temp, '', { flag: 'wx', mode: 0o600 });
-    const st = replacing ? await lstatOrUndefined(dest) : undefined;
-    if (st?.isFile()) await inheritModeAndOwner(temp, st);
-    else await fs.promises.chmod(temp, 0o666 & ~process.umask());
+    const fh = await fs.promises.open(temp, 'wx', 0o600);
+    try {
+      await fh.chmod(0o600); // whatever the umask
+      made = await fh.stat();
+    } finally {
+      await fh.close();
+    }
   } catch (err) {
     await removeTemp(temp).catch(() => undefined);
     throw asLayerflatError(err, `creating ${temp}`);
   }
-  return staged(dest, temp, () => placeFile(temp, dest, force));
+  return staged(dest, temp, () => placeFile(temp, made, dest, force));
+}
+
+/** Open a staged file for writing from its start, never through a symbolic link planted in its place. */
+export function openStagedFile(temp: string): Promise<fs.promises.FileHandle> {
+  return fs.promises.open(temp, fs.constants.O_WRONLY | fs.constants.O_TRUNC | NOFOLLOW).catch((err: unknown) => {
+    throw asLayerflatError(err, `writing ${temp}`);
+  });
 }
 
 /**
  * Stage a new DIRECTORY output: DEST must be absent or an empty directory (which the rename
- * replaces atomically); anything else is DEST_EXISTS, force or not.
+ * replaces atomically); anything else is DEST_EXISTS, force or not. The directory is private
+ * (0700) while it is filled and gets a new directory's mode (or the empty one's) when complete.
  */
 export async function stageDirectory(dest: string): Promise<StagedOutput> {
   await checkDirectoryDest(dest);
   await removeStaleBeside(dest);
   const temp = tempNameBeside(dest);
   registerTemp(temp);
-  await fs.promises.mkdir(temp).catch((err: unknown) => {
-    forgetTemp(temp);
+  let made: fs.Stats;
+  try {
+    await fs.promises.mkdir(temp, { mode: 0o700 });
+    made = await fs.promises.lstat(temp);
+  } catch (err) {
+    await removeTemp(temp).catch(() => undefined);
     throw asLayerflatError(err, `creating ${temp}`);
+  }
+  return staged(dest, temp, async () => {
+    const st = await fs.promises.lstat(temp);
+    if (!st.isDirectory() || st.dev !== made.dev || st.ino !== made.ino) {
+      throw new LayerflatError('IO', `${temp} was replaced while layerflat wrote it; nothing was put in place`);
+    }
+    const empty = await lstatOrUndefined(dest);
+    await fs.promises.chmod(temp, empty?.isDirectory() ? empty.mode & 0o7777 : 0o777 & ~process.umask());
+    await fs.promises.rename(temp, dest);
   });
-  return staged(dest, temp, () => fs.promises.rename(temp, dest));
 }
 
 /**
@@ -219,8 +278,13 @@ export async function commitWhenBuilt<T>(
 export async function writeFileSafely(dest: string, data: string | Buffer, force: boolean): Promise<void> {
   const out = await stageFile(dest, force);
   await commitWhenBuilt(out, async (temp) => {
-    await fs.promises.writeFile(temp, data).catch((err: unknown) => {
+    const fh = await openStagedFile(temp);
+    try {
+      await fh.writeFile(data);
+    } catch (err) {
       throw asLayerflatError(err, `writing ${temp}`);
-    });
+    } finally {
+      await fh.close();
+    }
   });
 }

@@ -22,11 +22,17 @@ export class TarFileWriter {
     private readonly path: string,
   ) {}
 
-  /** Open (create or truncate) `file` for writing an archive. */
+  /**
+   * Open (create, private to its owner, or truncate) `file` for writing an archive — never
+   * through a symbolic link at `file`: outputs are staged files whose name someone could replace.
+   */
   static async create(file: string): Promise<TarFileWriter> {
-    const fh = await fs.promises.open(file, 'w').catch((err: unknown) => {
-      throw asLayerflatError(err, `writing ${file}`);
-    });
+    const { O_WRONLY, O_CREAT, O_TRUNC, O_NOFOLLOW } = fs.constants;
+    const fh = await fs.promises
+      .open(file, O_WRONLY | O_CREAT | O_TRUNC | (O_NOFOLLOW ?? 0), 0o600)
+      .catch((err: unknown) => {
+        throw asLayerflatError(err, `writing ${file}`);
+      });
     return new TarFileWriter(fh, file);
   }
 

@@ -14,7 +14,7 @@ import { repoTagsFor } from '../formats/docker-archive/manifest.js';
 import { writeDockerArchive } from '../formats/docker-archive/write.js';
 import { readOciImage } from '../formats/oci/read.js';
 import { writeLayoutDirectory, writeOciArchive } from '../formats/oci/layout.js';
-import { addToLayout, checkRefFree } from '../formats/oci/layout-update.js';
+import { addToLayout, checkRefFree, mergeIntoLayout } from '../formats/oci/layout-update.js';
 import {
   commitWhenBuilt,
   checkFileDest,
@@ -107,9 +107,10 @@ const layoutSink: Sink = {
   defaultCompression: 'gzip',
   async prepare(ref, options) {
     if (isLayout(ref.path)) {
-      await checkRefFree(ref.path, ref.ref, options.force); // fail before writing gigabytes
+      // fail before writing gigabytes; an image --force will replace counts as something there
+      const replaces = await checkRefFree(ref.path, ref.ref, options.force);
       await checkWritableDir(ref.path, ref.path);
-      return { exists: false, wantsLayerSizes: false };
+      return { exists: replaces, wantsLayerSizes: false };
     }
     await checkDirectoryDest(ref.path);
     return { exists: false, wantsLayerSizes: false };
@@ -125,8 +126,18 @@ const layoutSink: Sink = {
     const check = (dir: string) => (options.beforeCommit ? options.beforeCommit(stagedRef(dir)) : Promise.resolve());
     if (isLayout(ref.path)) return addToLayout(ref.path, refName, options.force, build, check);
     const staged = await stageDirectory(ref.path);
-    const built = await commitWhenBuilt(staged, build, () => check(staged.temp));
-    return built.result;
+    try {
+      const built = await build(staged.temp);
+      await check(staged.temp);
+      await staged.commit().catch(async (err: unknown) => {
+        // Another writer made the layout meanwhile (writers started side by side): join it.
+        if (!(err instanceof LayerflatError && err.code === 'DEST_EXISTS' && isLayout(ref.path))) throw err;
+        await mergeIntoLayout(staged.temp, ref.path, built.entry, refName, options.force);
+      });
+      return built.result;
+    } finally {
+      await staged.discard().catch(() => undefined); // nothing is there once committed
+    }
   },
 };
 
