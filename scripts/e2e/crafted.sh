@@ -183,7 +183,7 @@ crafted_case() {
       crafted_load_export "$engine" "$archive" "$ref" "crafted-$name-orig" "$d/orig-export.tar"; then
     e2e_check "$t: layerflat verify CASE EXPORT --ignore-engine-files (the model is the engine's filesystem)" \
       crafted_verify_model "$archive" "$d/orig-export.tar" || true
-    e2e_check "$t: layerflat flatten, $engine loads the flat image, its export equals the original's" \
+    e2e_check "$t: layerflat flatten, $engine loads the flat image, its export is the case's model" \
       crafted_flat_roundtrip "$engine" "$name" "$archive" "$d" || true
   else
     e2e_not_run "$t: layerflat verify, flatten round trip" "$engine did not load the case"
