@@ -33,6 +33,11 @@ export interface EntryOverride {
   /** A hardlink's target, resolved likewise. */
   linkname?: string;
   meta?: EntryMeta;
+  /**
+   * Its content moved under a name a later layer gave the file (the name holding it went away):
+   * the flat layer must carry it, or the file is lost.
+   */
+  holdsContent?: true;
 }
 
 /** Overrides by layer index, then by ordinal in the layer's tar. */
@@ -43,6 +48,8 @@ interface Ref {
   layer: number;
   ordinal: number;
   meta?: EntryMeta;
+  /** Where the entry wrote (its parents resolved), once applied; a content entry's moves with it. */
+  path?: string;
 }
 
 /** A name an entry of the current layer gave a node, and the path it landed on. */
@@ -61,6 +68,11 @@ interface Made {
 }
 
 export class EngineModel {
+  /**
+   * `storedBelow`: layers below it are written as stored (--keep-base), so no content entry of
+   * theirs can move under another name.
+   */
+  constructor(private readonly options: { storedBelow?: number } = {}) {}
   private readonly out: Overrides = new Map();
   private readonly tree = new FsTree<Made | undefined>({
     onLink: (file, link) => {
@@ -125,6 +137,7 @@ export class EngineModel {
       for (const name of earlier) this.override(name.ref.layer, name.ref.ordinal).drop = true;
     }
     const name: Name = { node, ref: origin, path: at.parentPath === '' ? at.base : `${at.parentPath}/${at.base}` };
+    origin.path = name.path;
     this.namedBy.set(node, [name]);
     if (isFile) return void this.fileNames.set(value, [name]);
     const names = node.value && this.fileNames.get(node.value);
@@ -146,6 +159,7 @@ export class EngineModel {
     const next = names?.[0];
     if (i !== 0 || !next) return void (this.override(name.ref.layer, name.ref.ordinal).drop = true);
     this.override(name.ref.layer, name.ref.ordinal).path = next.path;
+    name.ref.path = next.path;
     this.override(next.ref.layer, next.ref.ordinal).drop = true;
     next.ref = name.ref;
     for (const other of names.slice(1)) this.override(other.ref.layer, other.ref.ordinal).linkname = next.path;
@@ -157,16 +171,56 @@ export class EngineModel {
 
   /** What the flat layer must change, by layer and ordinal. */
   overrides(): Overrides {
-    const seen = new Set<Made>();
-    for (const [, node] of this.tree.walk()) {
+    // The names each file has in the end (a hardlink's node holds its file's value).
+    const names = new Map<Made, string[]>();
+    for (const [path, node] of this.tree.walk()) {
       const file = node.value;
-      if (!file?.refs || !file.meta || seen.has(file) || file.refs.length < 2) continue;
-      seen.add(file);
-      for (const ref of file.refs) {
+      if (!file?.refs) continue;
+      const list = names.get(file);
+      if (list) list.push(path);
+      else names.set(file, [path]);
+    }
+    for (const [file, paths] of names) {
+      const refs = file.refs!;
+      this.rehomeLost(refs, paths);
+      if (!file.meta || refs.length < 2) continue;
+      for (const ref of refs) {
         if (!(ref.meta && carries(ref.meta, file.meta))) this.override(ref.layer, ref.ordinal).meta = file.meta;
       }
     }
     return this.out;
+  }
+
+  /**
+   * A file whose content entry's name went away in a later layer (overwritten or whited out)
+   * while names linked to it stay: the content entry is written under the earliest of them, whose
+   * link entry goes, and the other names link to it (engines keep the file under those names).
+   */
+  private rehomeLost(refs: readonly Ref[], paths: readonly string[]): void {
+    const content = refs[0]!;
+    if (content.path === undefined || paths.includes(content.path)) return;
+    if (content.layer < (this.options.storedBelow ?? 0)) return; // the planner refuses it (UNSUPPORTED)
+    // The entry that gave each remaining name (the last one, if a name was given twice).
+    let holder: Ref | undefined;
+    for (const path of paths) {
+      let last: Ref | undefined;
+      for (const ref of refs) if (ref !== content && ref.path === path) last = ref;
+      if (
+        last &&
+        (!holder || last.layer < holder.layer || (last.layer === holder.layer && last.ordinal < holder.ordinal))
+      ) {
+        holder = last;
+      }
+    }
+    if (!holder?.path) return;
+    const moved = this.override(content.layer, content.ordinal);
+    moved.path = holder.path;
+    moved.holdsContent = true;
+    content.path = holder.path;
+    this.override(holder.layer, holder.ordinal).drop = true;
+    for (const ref of refs) {
+      if (ref !== content && ref !== holder) this.override(ref.layer, ref.ordinal).linkname = holder.path;
+    }
   }
 
   private override(layer: number, ordinal: number): EntryOverride {

@@ -226,7 +226,7 @@ class FlatLayer {
   exactOverrides(): Promise<Overrides> {
     const { image } = this;
     const headers = image.layers.map((l, i) => layerHeaders(l, layerWhere(image, i)));
-    return exactOverrides(headers);
+    return exactOverrides(headers, this.keep);
   }
 
   /**

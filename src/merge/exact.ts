@@ -16,10 +16,13 @@ export type { Overrides } from '../engine/model.js';
 /**
  * What each entry of `layers` (bottom first) must say differently, from every layer's headers.
  * With --keep-base, what it says of a kept layer is only where its names landed (for the scan
- * that finds the whiteouts the flat layer needs); kept layers are copied as stored.
+ * that finds the whiteouts the flat layer needs); the `keep` kept layers are copied as stored.
  */
-export async function exactOverrides<I extends PlanItem>(layers: readonly PlanLayer<I>[]): Promise<Overrides> {
-  const model = new EngineModel();
+export async function exactOverrides<I extends PlanItem>(
+  layers: readonly PlanLayer<I>[],
+  keep = 0,
+): Promise<Overrides> {
+  const model = new EngineModel({ storedBelow: keep });
   for (const [i, layer] of layers.entries()) {
     model.startLayer(i);
     let ordinal = 0;
@@ -59,7 +62,13 @@ export function overridden<I extends PlanItem>(
 export function rewriteTarItem(item: TarReadItem, o: EntryOverride): TarReadItem {
   const { entry } = item;
   const header = rewriteHeader(entry, { path: o.path, linkname: o.linkname, meta: o.meta });
-  const changed = { ...entry, header, path: o.path ?? entry.path, linkname: o.linkname ?? entry.linkname };
+  const changed = {
+    ...entry,
+    header,
+    path: o.path ?? entry.path,
+    linkname: o.linkname ?? entry.linkname,
+    ...(o.holdsContent ? { mustKeep: true } : {}),
+  };
   if (!o.meta) return { entry: changed, body: item.body };
   const xattrs = new Map([...entry.xattrs, ...o.meta.xattrs]);
   const { mode, uid, gid, mtime } = o.meta;

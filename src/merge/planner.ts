@@ -49,6 +49,8 @@ export interface PlanEntry extends MetaFields {
   linkname: string;
   /** The stored name was absolute (see TarEntry.rooted). */
   rooted?: boolean;
+  /** The exact plan moved a file's content here (EntryOverride.holdsContent): it must be kept. */
+  mustKeep?: boolean;
 }
 
 export type DropReason = HiddenReason | 'whiteout-marker' | 'storage-metadata';
@@ -154,6 +156,7 @@ export class MergePlanner {
     const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
     if (entry.type !== 'hardlink') {
       layer.links.addContent(entry.path, ordinal, entry.type, hidden === undefined);
+      if (hidden && entry.mustKeep) throw contentLost(entry.path);
       if (hidden) return drop(hidden);
       this.markEmitted(entry.path, entry.type);
       return { action: 'keep' };
@@ -251,7 +254,7 @@ export class MergePlanner {
     if (!group) {
       // Engines write both names of a file into the same layer; a link into a lower layer is
       // only safe if the target is still the file it was, which we learn once all layers ran.
-      if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw crossLayerChanged(entry);
+      if (this.state.get(entry.linkname) & (PRESENT | SEALED)) throw this.targetChanged(entry);
       this.crossLinks.push({ key, layer: layer.index, path: entry.path, target: entry.linkname, where: layer.where });
       this.watchTarget(layer, entry.linkname);
       this.markEmitted(entry.path, entry.type);
@@ -308,11 +311,20 @@ export class MergePlanner {
       const f = this.state.get(l.target);
       // No file there when the link's layer was applied: the engines refuse the layer, as verify does.
       if (from < 0 || !(f & EMITTED) || f & EMITTED_DIR) throw withContext(missingTarget(l.path, l.target), l.where);
-      if (from >= l.layer) throw withContext(crossLayerChanged({ path: l.path, linkname: l.target }), l.where);
+      if (from >= l.layer) throw withContext(this.targetChanged({ path: l.path, linkname: l.target }), l.where);
       return l;
     });
     // Bottom-up, as the engines apply them: a link's header sets the file's owner and mode, the last one winning.
     return links.sort((a, b) => a.layer - b.layer || a.key - b.key).map((l) => l.key);
+  }
+
+  /**
+   * A hardlink into a lower layer whose target a later entry replaced: the engines keep the file
+   * under the link's name, which only the exact plan can say (it moves the content there).
+   */
+  private targetChanged(e: { path: string; linkname: string }): Error {
+    if (!this.options.exact) return new ExactPlanNeeded(`the target of hardlink "${e.path}" is replaced after it`);
+    return crossLayerChanged(e);
   }
 
   /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */
@@ -349,5 +361,12 @@ function crossLayerChanged(e: { path: string; linkname: string }): LayerflatErro
     'UNSUPPORTED',
     `hardlink "${displayPath(e.path)}" points to "${displayPath(e.linkname)}" outside its layer, ` +
       'and that target is not the same file in the flat image',
+  );
+}
+
+function contentLost(path: string): LayerflatError {
+  return new LayerflatError(
+    'UNSUPPORTED',
+    `the content of "${displayPath(path)}" is kept only under the name of a later hardlink, which a layer between hides`,
   );
 }

@@ -15,7 +15,9 @@ export async function imageView(layers: readonly LayerTar[]): Promise<FsTree<Fil
   // A hardlink's header sets the shared file's owner, mode and mtime and adds its xattrs, as the engines apply it.
   const tree = new FsTree<FileFacts>({
     onLink: (file, link) => {
-      Object.assign(file, { mode: link.mode, uid: link.uid, gid: link.gid, mtime: link.mtime });
+      // A symlink's mode stays 0777 (factsOf): no filesystem an engine writes keeps another.
+      const mode = file.type === 'symlink' ? file.mode : link.mode;
+      Object.assign(file, { mode, uid: link.uid, gid: link.gid, mtime: link.mtime });
       file.xattrs = { ...file.xattrs, ...link.xattrs };
     },
     // A directory a layer changed without an entry of its own shows the time the engine loaded it.

@@ -88,4 +88,21 @@ describe('EngineModel: what the flat layer must say differently', () => {
       '1:1': { path: 'b/a' },
     });
   });
+
+  it("moves a lower file's content to the name a later layer linked to it, when its own name is replaced", () => {
+    // t (layer 0); layer 1: h -> t, then a new t: the engines keep the old content under h only.
+    expect(overrides([[f('t')], [hl('h', 't'), f('t')]])).toEqual({
+      '0:0': { path: 'h', holdsContent: true },
+      '1:0': { drop: true },
+    });
+  });
+
+  it('moves it to the earliest remaining name, and points the other names at it', () => {
+    // layer 1: h1 -> t, h2 -> t; layer 2 deletes t: h1 holds the content, h2 links to h1.
+    expect(overrides([[f('t')], [hl('h1', 't'), hl('h2', 't')], [f('.wh.t')]])).toEqual({
+      '0:0': { path: 'h1', holdsContent: true },
+      '1:0': { drop: true },
+      '1:1': { linkname: 'h1' },
+    });
+  });
 });

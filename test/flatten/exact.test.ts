@@ -53,4 +53,40 @@ describe('the exact plan', () => {
     const names = fs.readdirSync(dir).sort();
     expect(names).toEqual(['img.tar', kind === 'file' ? 'flat.tar' : kind === 'oci' ? 'lay' : 'piped.tar'].sort());
   });
+
+  // docs/engine-rules.md §3 (hardlink-lower-then-overwrite-target): h keeps the lower t's content
+  // with h's header; t is the new file; they are not linked.
+  it("moves a lower file's content under a later hardlink's name when its own name is replaced", async () => {
+    const dir = tempDir();
+    const source = archive(dir, [
+      buildTar([{ path: 't', content: 'lower t\n' }]),
+      buildTar([
+        { path: 'h', type: 'hardlink', linkname: 't', uid: 1001, gid: 1001, mode: 0o600 },
+        { path: 't', content: 'new\n' },
+      ]),
+    ]);
+    const out = path.join(dir, 'flat.tar');
+    const r = await flatten({ source, dest: out });
+    expect(r.notes.join(' ')).toMatch(/planned exactly/);
+    expect((await verify({ a: source, b: out })).equal).toBe(true);
+  });
+
+  it('refuses (UNSUPPORTED) rather than lose a file whose only name lies where a layer between hides the lower content', async () => {
+    // The opaque marker of d hides what layer 0 has under d, so its t cannot be written as d/h.
+    const dir = tempDir();
+    const source = archive(dir, [
+      buildTar([
+        { path: 'd', type: 'dir' },
+        { path: 't', content: 'lower t\n' },
+      ]),
+      buildTar([
+        { path: 'd/.wh..wh..opq' },
+        { path: 'd/h', type: 'hardlink', linkname: 't' },
+        { path: 't', content: 'new\n' },
+      ]),
+    ]);
+    const out = path.join(dir, 'flat.tar');
+    await expect(flatten({ source, dest: out })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    expect(fs.existsSync(out)).toBe(false);
+  });
 });

@@ -63,7 +63,12 @@ async function collect(plan: AsyncIterable<PlanAction<MemItem>>): Promise<OutEnt
 
 /** A spec as an override says it must be written (see merge/exact.ts). */
 function rewriteMem(item: MemItem, o: EntryOverride): MemItem {
-  const entry = { ...item.entry, path: o.path ?? item.entry.path, linkname: o.linkname ?? item.entry.linkname };
+  const entry = {
+    ...item.entry,
+    path: o.path ?? item.entry.path,
+    linkname: o.linkname ?? item.entry.linkname,
+    ...(o.holdsContent ? { mustKeep: true } : {}),
+  };
   return { ...item, entry: o.meta ? { ...entry, ...o.meta } : entry };
 }
 
@@ -80,7 +85,7 @@ async function planned(layers: Spec[][], keep: number): Promise<OutEntry[]> {
     return await run(memLayers(layers), false);
   } catch (err) {
     if (!(err instanceof ExactPlanNeeded)) throw err;
-    const overrides = await exactOverrides(memLayers(layers));
+    const overrides = await exactOverrides(memLayers(layers), keep);
     return run(
       memLayers(layers).map((l, i) => overridden(l, overrides.get(i), rewriteMem)),
       true,

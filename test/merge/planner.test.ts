@@ -188,8 +188,12 @@ describe('MergePlanner: hardlinks', () => {
     expect(out.map((e) => e.path)).toEqual(['a', 'b']);
   });
 
-  it('refuses a link into a lower layer whose target a later layer changed', async () => {
-    await expect(plan([[f('a')], [hl('b', 'a')], [f('a')]])).rejects.toThrow(/outside its layer/);
+  it('moves the content of a link into a lower layer whose target a later layer changed under the link', async () => {
+    expect(await flat([[f('a')], [hl('b', 'a')], [f('a')]])).toEqual(['a file@2:0', 'b file@0:0']);
+  });
+
+  it('refuses that link with --keep-base when the target is in a kept layer (copied as stored)', async () => {
+    await expect(planKeepBase([[f('a')], [hl('b', 'a')], [f('a')]], 1)).rejects.toThrow(/outside its layer/);
   });
 });
 

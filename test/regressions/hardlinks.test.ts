@@ -125,4 +125,13 @@ describe('hardlink headers carry metadata the engines apply (ggcr round-trip dat
       expect(s.flat('regular')).toBe('1337:2020 755');
     },
   );
+
+  it('leaves a symlink at 0777 when a hardlink to it says another mode (docs/engine-rules.md §6.2, 6.3)', async () => {
+    const s = await shown([
+      { path: 's', type: 'symlink', linkname: 'etc/passwd', mode: 0o644 },
+      { path: 'h', type: 'hardlink', linkname: 's', uid: 5, gid: 5, mode: 0o644 },
+    ]);
+    expect([s.model('s'), s.model('h')]).toEqual(['5:5 777', '5:5 777']);
+    expect([s.flat('s'), s.flat('h')]).toEqual(['5:5 777', '5:5 777']);
+  });
 });
