@@ -72,6 +72,51 @@ export async function readLayerStored(layer: Layer): Promise<LayerRead> {
   return done(compression, verified(toChunks(source.stream()), expected, 'the stored blob'), Promise.resolve());
 }
 
+/**
+ * A reader's parse of `read` failed with `err`. When that is a symptom — the tar or the
+ * compressed data ending early, or not being a tar at all — of bytes that are not the image's,
+ * the damage is what to report: this waits for the checks beside the read (the hash thread
+ * reads the whole blob itself) and throws their mismatch, else `err`. Errors that already say
+ * what is wrong and where (BAD_CHECKSUM at an offset, a mismatch) are thrown as they are.
+ */
+export async function blame(read: LayerRead, err: unknown): Promise<never> {
+  if (isSymptom(err)) {
+    await read.checked.catch((failure: unknown) => {
+      if (isMismatch(failure)) throw failure; // anything else (the file ends early too): the symptom says more
+    });
+  }
+  throw err;
+}
+
+const isMismatch = (err: unknown) =>
+  err instanceof LayerflatError && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH');
+
+/** A failure that damage to the bytes may have caused without saying so (see `blame`). */
+function isSymptom(err: unknown): boolean {
+  return err instanceof LayerflatError && (err.code === 'TRUNCATED' || err.code === 'NOT_A_TAR');
+}
+
+/**
+ * `blame` for a pass that read `layer` without its checks (planning on headers alone): reads it
+ * again, whole and checked, and throws the mismatch it finds, else `err`.
+ */
+export async function blameLayer(layer: Layer, err: unknown): Promise<never> {
+  if (isSymptom(err)) {
+    await (async () => {
+      const read = await readLayerTar(layer);
+      try {
+        for await (const _ of read.chunks);
+      } catch (failure) {
+        await blame(read, failure);
+      }
+      await read.checked;
+    })().catch((failure: unknown) => {
+      if (isMismatch(failure)) throw failure;
+    });
+  }
+  throw err;
+}
+
 async function readFileTar(layer: Layer, range: FileRange, ring: BufferRing | undefined): Promise<LayerRead> {
   checkRangeSize(layer, range);
   const compression = detectCompression(await readHead(range, MAGIC_LENGTH));
