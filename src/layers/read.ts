@@ -55,21 +55,27 @@ export async function readLayerTar(layer: Layer, options: TarReadOptions = {}): 
 /**
  * The layer's stored bytes as they are (a --keep-base copy), checked against the blob digest —
  * or, for a blob without one, against the diff_id: directly when it is plain, by a decoding
- * pass first when it is compressed (rare: every compressed layer source names its digest).
+ * pass first when it is compressed (rare: every compressed layer source names its digest). A
+ * plain blob is its own uncompressed content, so it is checked against both, by the one hash.
  */
 export async function readLayerStored(layer: Layer): Promise<LayerRead> {
   const { source } = layer;
   const compression = detectCompression(await headOf(layer));
   if (!layer.digest && layer.diffId && compression !== 'none') await drainChecked(await readLayerTar(layer));
   const byDiffId = !layer.digest && compression === 'none' ? layer.diffId : undefined;
+  // A plain blob named by a digest that is not its diff_id cannot match both: the hash tells which.
+  const alsoDiffId = layer.digest && compression === 'none' ? layer.diffId : undefined;
   if ('file' in source) {
     checkRangeSize(layer, source.file);
     const stop = new AbortController();
-    const checked = rangeChecked(source.file, layer.digest ?? byDiffId, byDiffId ? 'content' : 'stored blob', stop);
+    const what = byDiffId ? 'content' : 'stored blob';
+    const checked = rangeChecked(source.file, layer.digest ?? byDiffId, what, stop, alsoDiffId);
     return done(compression, rangeChunks(source.file), checked, stop);
   }
   const expected = { digest: layer.digest ?? byDiffId, size: layer.size };
-  return done(compression, verified(toChunks(source.stream()), expected, 'the stored blob'), Promise.resolve());
+  const stored = verified(toChunks(source.stream()), expected, 'the stored blob');
+  const plainChecked = alsoDiffId === undefined || alsoDiffId.equals(layer.digest);
+  return done(compression, plainChecked ? stored : diffChecked(stored, alsoDiffId), Promise.resolve());
 }
 
 /**
