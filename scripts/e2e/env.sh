@@ -16,3 +16,5 @@ source "$E2E_ROOT/scripts/e2e/roundtrip.sh"
 source "$E2E_ROOT/scripts/e2e/vfs-cost.sh"
 # shellcheck source=crafted.sh
 source "$E2E_ROOT/scripts/e2e/crafted.sh"
+# shellcheck source=integrity.sh
+source "$E2E_ROOT/scripts/e2e/integrity.sh"

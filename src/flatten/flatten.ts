@@ -118,6 +118,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
     const outputTags = tags.length > 0 ? tags : [...image.tags];
     /** Plan (when the sink streams), then write, the flat layer of `run`. */
     const write = async (run: FlatLayer) => {
+      if (!squash) await run.checkBase(); // the copies are all there is: what they hold is checked too
       const size = plan.wantsLayerSizes && squash ? await run.plannedSize() : undefined;
       const output: OutputImage = {
         config,
@@ -198,6 +199,18 @@ class FlatLayer {
     this.markers ??=
       keep > 0 ? baseMarkers(this.headers(0, keep), this.headers(keep), exact) : Promise.resolve(undefined);
     return this.markers;
+  }
+
+  /**
+   * Nothing to squash: each copy checks its blob's digest, and a plain blob's diff_id by the same
+   * hash, but not what a compressed blob holds; read those once, checked, as planning would.
+   */
+  async checkBase(): Promise<void> {
+    const { image } = this;
+    for (const [i, tar] of this.layers(0, this.keep, {}).entries()) {
+      const { digest, diffId } = image.layers[i]!;
+      if (digest && diffId && !digest.equals(diffId)) for await (const _ of tar.entries());
+    }
   }
 
   private layers(from: number, to: number, o: { ring?: BufferRing; checks?: DigestChecks }): PlanLayer<TarReadItem>[] {

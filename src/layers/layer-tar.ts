@@ -7,7 +7,7 @@ import type { BufferRing } from '../bytes/ring.js';
 import { withContext, withContextEach } from '../errors.js';
 import type { Compression, Image, Layer } from '../image/types.js';
 import { readTar, type TarReadItem } from '../tar/reader.js';
-import { readLayerTar, type LayerRead } from './read.js';
+import { blame, readLayerTar, type LayerRead } from './read.js';
 
 /** A layer as the merge, verify and inspect see it: tar entries that can be read again. */
 export interface LayerTar {
@@ -98,7 +98,14 @@ async function* readEntries(
   let complete = false;
   try {
     // readTar drains the bytes after the end-of-archive blocks, so the inline checks see them all.
-    yield* readTar(counted(read, stats, () => (complete = true)));
+    // A parse that fails on damaged bytes, between entries or inside one's data, reports the damage.
+    try {
+      for await (const item of readTar(counted(read, stats, () => (complete = true)))) {
+        yield { ...item, body: () => blamed(item.body(), read) };
+      }
+    } catch (err) {
+      await blame(read, err);
+    }
     const checked = read.checked.catch((err: unknown) => {
       throw withContext(err, where); // a collected check fails later, outside this layer's loop
     });
@@ -116,4 +123,17 @@ async function* counted(read: LayerRead, stats: LayerReadStats, onEnd: () => voi
     yield chunk;
   }
   onEnd();
+}
+
+/** An entry's data, whose read failing on damaged bytes reports the damage (see blame). */
+function blamed(body: AsyncIterable<Buffer>, read: LayerRead): AsyncIterable<Buffer> {
+  return {
+    [Symbol.asyncIterator]() {
+      const iterator = body[Symbol.asyncIterator]();
+      return {
+        next: () => iterator.next().catch((err: unknown) => blame(read, err)),
+        return: (value?: unknown) => iterator.return?.(value) ?? Promise.resolve({ done: true, value: undefined }),
+      };
+    },
+  };
 }

@@ -55,21 +55,72 @@ export async function readLayerTar(layer: Layer, options: TarReadOptions = {}): 
 /**
  * The layer's stored bytes as they are (a --keep-base copy), checked against the blob digest —
  * or, for a blob without one, against the diff_id: directly when it is plain, by a decoding
- * pass first when it is compressed (rare: every compressed layer source names its digest).
+ * pass first when it is compressed (rare: every compressed layer source names its digest). A
+ * plain blob is its own uncompressed content, so it is checked against both, by the one hash.
  */
 export async function readLayerStored(layer: Layer): Promise<LayerRead> {
   const { source } = layer;
   const compression = detectCompression(await headOf(layer));
   if (!layer.digest && layer.diffId && compression !== 'none') await drainChecked(await readLayerTar(layer));
   const byDiffId = !layer.digest && compression === 'none' ? layer.diffId : undefined;
+  // A plain blob named by a digest that is not its diff_id cannot match both: the hash tells which.
+  const alsoDiffId = layer.digest && compression === 'none' ? layer.diffId : undefined;
   if ('file' in source) {
     checkRangeSize(layer, source.file);
     const stop = new AbortController();
-    const checked = rangeChecked(source.file, layer.digest ?? byDiffId, byDiffId ? 'content' : 'stored blob', stop);
+    const what = byDiffId ? 'content' : 'stored blob';
+    const checked = rangeChecked(source.file, layer.digest ?? byDiffId, what, stop, alsoDiffId);
     return done(compression, rangeChunks(source.file), checked, stop);
   }
   const expected = { digest: layer.digest ?? byDiffId, size: layer.size };
-  return done(compression, verified(toChunks(source.stream()), expected, 'the stored blob'), Promise.resolve());
+  const stored = verified(toChunks(source.stream()), expected, 'the stored blob');
+  const plainChecked = alsoDiffId === undefined || alsoDiffId.equals(layer.digest);
+  return done(compression, plainChecked ? stored : diffChecked(stored, alsoDiffId), Promise.resolve());
+}
+
+/**
+ * A reader's parse of `read` failed with `err`. When that is a symptom — the tar or the
+ * compressed data ending early, or not being a tar at all — of bytes that are not the image's,
+ * the damage is what to report: this waits for the checks beside the read (the hash thread
+ * reads the whole blob itself) and throws their mismatch, else `err`. Errors that already say
+ * what is wrong and where (BAD_CHECKSUM at an offset, a mismatch) are thrown as they are.
+ */
+export async function blame(read: LayerRead, err: unknown): Promise<never> {
+  if (isSymptom(err)) {
+    await read.checked.catch((failure: unknown) => {
+      if (isMismatch(failure)) throw failure; // anything else (the file ends early too): the symptom says more
+    });
+  }
+  throw err;
+}
+
+const isMismatch = (err: unknown) =>
+  err instanceof LayerflatError && (err.code === 'DIGEST_MISMATCH' || err.code === 'SIZE_MISMATCH');
+
+/** A failure that damage to the bytes may have caused without saying so (see `blame`). */
+function isSymptom(err: unknown): boolean {
+  return err instanceof LayerflatError && (err.code === 'TRUNCATED' || err.code === 'NOT_A_TAR');
+}
+
+/**
+ * `blame` for a pass that read `layer` without its checks (planning on headers alone): reads it
+ * again, whole and checked, and throws the mismatch it finds, else `err`.
+ */
+export async function blameLayer(layer: Layer, err: unknown): Promise<never> {
+  if (isSymptom(err)) {
+    await (async () => {
+      const read = await readLayerTar(layer);
+      try {
+        for await (const _ of read.chunks);
+      } catch (failure) {
+        await blame(read, failure);
+      }
+      await read.checked;
+    })().catch((failure: unknown) => {
+      if (isMismatch(failure)) throw failure;
+    });
+  }
+  throw err;
 }
 
 async function readFileTar(layer: Layer, range: FileRange, ring: BufferRing | undefined): Promise<LayerRead> {

@@ -33,15 +33,23 @@ export class TarStreamWriter {
    * Append a member of exactly `size` bytes that `produce` streams into the consumer it is
    * given. A producer that delivers another size is a bug upstream: the archive is then broken,
    * so this throws rather than end it.
+   *
+   * The member's last piece goes out only once `produce` has resolved — its checks passed (the
+   * flat layer's, a copied layer's on the hash thread). A producer that fails, even after its
+   * last byte, so leaves the stream cut inside the member: no tar reader takes it as whole. (Sent
+   * as it came, a member complete up to its own end-of-archive blocks would end the stream at a
+   * member boundary, which GNU tar and others accept as a whole archive.)
    */
   async addSized<R>(name: string, size: number, produce: (consume: ChunkConsumer) => Promise<R>): Promise<R> {
     await this.write(buildHeader({ path: name, type: 'file', mode: 0o644, uid: 0, gid: 0, mtime: 0, size }));
     let written = 0;
+    let held: Buffer | undefined; // a stream consumer may keep chunks (they are not reused buffers)
     const result = await produce({
       write: async (chunks) => {
         for await (const chunk of coalesce(chunks)) {
           written += chunk.length;
-          await this.write(chunk);
+          if (held) await this.write(held);
+          held = chunk;
         }
       },
     });
@@ -52,6 +60,7 @@ export class TarStreamWriter {
           'the output on stdout is incomplete',
       );
     }
+    if (held) await this.write(held);
     await this.write(paddingFor(size));
     return result;
   }
