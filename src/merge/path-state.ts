@@ -14,6 +14,7 @@ export const EMITTED = 16; // an entry at this path was written to the output
 export const EMITTED_DIR = 32; // ... and that entry is a directory
 export const IN_LAYER = 128; // the current layer has an entry at this path (cleared when it ends)
 export const IN_LAYER_ROOTED = 256; // ... stored under an absolute name, which engines tell apart
+export const IN_LAYER_BELOW = 512; // the current layer has an entry below this path (cleared when it ends)
 
 export class PathState {
   private readonly flags = new Map<string, number>();
@@ -50,12 +51,17 @@ export class PathState {
     if (f & bits) this.flags.set(path, f & ~bits);
   }
 
-  /** Set `bit` on every strict ancestor of `path`, stopping at the first one that has it. */
-  markAncestors(path: string, bit: number): void {
+  /**
+   * Set `bit` on every strict ancestor of `path`, stopping at the first one that has it; the
+   * paths newly marked are added to `marked` when given. Call `set` before relying on the memo
+   * of `hiddenBy` if `bit` changes what hides what.
+   */
+  markAncestors(path: string, bit: number, marked?: string[]): void {
     for (let a = parentOf(path); a !== undefined; a = parentOf(a)) {
       const f = this.get(a);
       if (f & bit) return;
       this.flags.set(a, f | bit);
+      marked?.push(a);
     }
   }
 

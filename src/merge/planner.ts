@@ -18,6 +18,7 @@ import {
   EMITTED_DIR,
   IMPLIED,
   IN_LAYER,
+  IN_LAYER_BELOW,
   IN_LAYER_ROOTED,
   OPAQUE,
   PathState,
@@ -60,6 +61,8 @@ interface LayerScratch {
   opaques: string[];
   keptPaths: string[];
   keptIsDir: boolean[];
+  /** The paths this layer has entries below so far (their IN_LAYER_BELOW bits are cleared at its end). */
+  parents: string[];
   links: HardlinkGroups;
 }
 
@@ -100,6 +103,7 @@ export class MergePlanner {
       opaques: [],
       keptPaths: [],
       keptIsDir: [],
+      parents: [],
       links: new HardlinkGroups(),
     };
   }
@@ -116,6 +120,8 @@ export class MergePlanner {
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
 
     if (!this.state.noteInLayer(entry.path, entry.rooted ? IN_LAYER_ROOTED : IN_LAYER)) throw duplicate(entry.path);
+    if (entry.type !== 'dir' && this.state.get(entry.path) & IN_LAYER_BELOW) throw replacesOwnDirectory(entry);
+    this.state.markAncestors(entry.path, IN_LAYER_BELOW, layer.parents);
     layer.changedPaths.push(entry.path);
     layer.changedIsDir.push(entry.type === 'dir');
     const hidden = this.state.hiddenBy(entry.path, entry.type === 'dir');
@@ -165,6 +171,7 @@ export class MergePlanner {
       this.state.set(path, layer.changedIsDir[i] ? PRESENT : PRESENT | SEALED);
       this.state.markAncestors(path, IMPLIED);
     }
+    for (const path of layer.parents) this.state.forget(path, IN_LAYER_BELOW);
     for (const t of layer.whiteouts) this.state.set(t, SEALED);
     for (const d of layer.opaques) this.state.set(d, OPAQUE);
     for (const [i, path] of layer.keptPaths.entries()) {
@@ -220,6 +227,20 @@ export class MergePlanner {
 
 function drop(reason: DropReason): Decision {
   return { action: 'drop', reason };
+}
+
+/**
+ * A non-directory replacing a directory its own layer wrote entries into, earlier in the tar: the
+ * engines apply entries in order, so those entries are gone, and only this one stays. The one-pass
+ * plan has written them by then; no builder makes such a layer, so it is refused, never merged
+ * wrong (a later layer's directory there would bring the deleted entries back).
+ */
+function replacesOwnDirectory(e: { path: string; type: EntryType }): LayerflatError {
+  return new LayerflatError(
+    'UNSUPPORTED',
+    `the layer writes entries under "${displayPath(e.path)}" and then replaces that directory with a ${e.type}; ` +
+      'engines keep only the later entry, and layerflat does not merge such a layer',
+  );
 }
 
 function crossLayerChanged(e: { path: string; linkname: string }): LayerflatError {

@@ -54,6 +54,24 @@ describe('MergePlanner: replacing paths', () => {
   it('treats a parent with no entry of its own as a directory over a lower file', async () => {
     expect(await flat([[f('p')], [f('p/x')]])).toEqual(['p dir', 'p/x file@1:0']);
   });
+
+  // Found by the fuzz test (test/formats/fuzz.test.ts, flatten --verify failed with "a/a (extra)"):
+  // engines apply a layer in tar order, so `a` replacing the directory `a/a` was written into leaves
+  // `a` alone; the one-pass plan had kept `a/a`, and a directory `a/` above brought it back.
+  it('refuses a layer that replaces, with a non-directory, a directory it wrote into', async () => {
+    const layer = [f('a/a'), f('a')];
+    await expect(plan([layer, [d('a')]])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(plan([layer])).rejects.toThrow(
+      /writes entries under "a" and then replaces that directory with a file/,
+    );
+    await expect(plan([[d('a'), f('a/b/c'), sym('a/b', 'x')]])).rejects.toThrow(/"a\/b".*a symlink/);
+    await expect(plan([[f('a/a'), hl('a', 'a/a')]])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // a directory over it, the other order, a sibling or a later layer are all fine
+    expect(await flat([[f('a/a'), d('a')]])).toEqual(['a dir@0:1', 'a/a file@0:0']);
+    expect(await flat([[f('ab/a'), f('a')]])).toEqual(['a file@0:1', 'ab dir', 'ab/a file@0:0']);
+    expect(await flat([[f('a/a')], [f('a')]])).toEqual(['a file@1:0']);
+    expect(await flat([[f('a/.wh.x'), f('a')]])).toEqual(['a file@0:1']);
+  });
 });
 
 describe('MergePlanner: whiteouts', () => {
