@@ -80,6 +80,17 @@ export class PathState {
     return undefined;
   }
 
+  /**
+   * Whether the upper layers made `path` a directory (an entry at it, or below it) and left
+   * what lower layers have below it visible: no whiteout, no non-directory, no opaque marker.
+   */
+  reopened(path: string): boolean {
+    const parent = parentOf(path);
+    if (parent !== undefined && this.hidesBelow(parent)) return false;
+    const f = this.get(path);
+    return (f & (PRESENT | IMPLIED)) !== 0 && (f & (SEALED | OPAQUE)) === 0;
+  }
+
   /** What hides everything below `dir`: it or, first, one of its ancestors (root first). */
   private hidesBelow(dir: string): HiddenReason | undefined {
     const chain: string[] = [];

@@ -63,6 +63,9 @@ interface LayerScratch {
   keptIsDir: boolean[];
   /** The paths this layer has entries below so far (their IN_LAYER_BELOW bits are cleared at its end). */
   parents: string[];
+  /** The hardlinks written at the layer's (or the merge's) end, out of their place in the tar, and their targets. */
+  heldLinks: Set<string>;
+  heldTargets: Set<string>;
   links: HardlinkGroups;
 }
 
@@ -104,6 +107,8 @@ export class MergePlanner {
       keptPaths: [],
       keptIsDir: [],
       parents: [],
+      heldLinks: new Set(),
+      heldTargets: new Set(),
       links: new HardlinkGroups(),
     };
   }
@@ -120,7 +125,11 @@ export class MergePlanner {
     if (wh.kind === 'aufs-meta') return drop('storage-metadata');
 
     if (!this.state.noteInLayer(entry.path, entry.rooted ? IN_LAYER_ROOTED : IN_LAYER)) throw duplicate(entry.path);
-    if (entry.type !== 'dir' && this.state.get(entry.path) & IN_LAYER_BELOW) throw replacesOwnDirectory(entry);
+    // the same path again, spelt "/a" beside "a": after a held hardlink there (or to there), it would come first
+    if (layer.heldLinks.has(entry.path) || layer.heldTargets.has(entry.path)) throw replacesHeldLink(entry.path);
+    if (entry.type !== 'dir' && this.state.get(entry.path) & IN_LAYER_BELOW && this.replacingMatters(layer, entry)) {
+      throw replacesOwnDirectory(entry);
+    }
     this.state.markAncestors(entry.path, IN_LAYER_BELOW, layer.parents);
     layer.changedPaths.push(entry.path);
     layer.changedIsDir.push(entry.type === 'dir');
@@ -154,9 +163,11 @@ export class MergePlanner {
       this.crossLinks.push({ key, layer: layer.index, path: entry.path, target: entry.linkname, where: layer.where });
       this.watchTarget(layer, entry.linkname);
       this.markEmitted(entry.path, entry.type);
+      this.hold(layer, entry);
       return { action: 'defer-to-end' };
     }
     this.markEmitted(entry.path, entry.type);
+    this.hold(layer, entry);
     return { action: 'defer' }; // every name of the file is written when the layer ends
   }
 
@@ -200,6 +211,22 @@ export class MergePlanner {
     return links.sort((a, b) => a.layer - b.layer || a.key - b.key).map((l) => l.key);
   }
 
+  /**
+   * Whether a non-directory replacing a directory this layer wrote into changes what the flat
+   * layer must hold: a layer above makes the path a directory again (the entries written into it
+   * would show), or a held hardlink of this layer is in it or points into it (it is written after them).
+   */
+  private replacingMatters(layer: LayerScratch, entry: PlanEntry): boolean {
+    const under = `${entry.path}/`;
+    const into = (p: string) => p.startsWith(under);
+    return this.state.reopened(entry.path) || [...layer.heldTargets].some(into) || [...layer.heldLinks].some(into);
+  }
+
+  private hold(layer: LayerScratch, entry: PlanEntry): void {
+    layer.heldLinks.add(entry.path);
+    layer.heldTargets.add(entry.linkname);
+  }
+
   /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */
   private markEmitted(path: string, type: EntryType): void {
     const layer = this.current();
@@ -230,16 +257,26 @@ function drop(reason: DropReason): Decision {
 }
 
 /**
- * A non-directory replacing a directory its own layer wrote entries into, earlier in the tar: the
- * engines apply entries in order, so those entries are gone, and only this one stays. The one-pass
- * plan has written them by then; no builder makes such a layer, so it is refused, never merged
- * wrong (a later layer's directory there would bring the deleted entries back).
+ * A non-directory replacing a directory its own layer wrote entries into, earlier in the tar. The
+ * engines apply entries in order, so those entries are gone; the one-pass plan has written them
+ * by then, which is harmless (the flat layer keeps both in their order, and the engines drop them
+ * again) unless a layer above makes the path a directory again or a hardlink of the layer, written
+ * at its end, is in it or points into it. No builder makes such a layer: it is refused, never merged wrong.
  */
 function replacesOwnDirectory(e: { path: string; type: EntryType }): LayerflatError {
   return new LayerflatError(
     'UNSUPPORTED',
-    `the layer writes entries under "${displayPath(e.path)}" and then replaces that directory with a ${e.type}; ` +
-      'engines keep only the later entry, and layerflat does not merge such a layer',
+    `the layer writes entries under "${displayPath(e.path)}" and then replaces that directory with a ${e.type}, ` +
+      'which engines apply as deleting them; layerflat does not merge such a layer when a layer above ' +
+      'makes it a directory again or a hardlink is in it or points into it',
+  );
+}
+
+function replacesHeldLink(path: string): LayerflatError {
+  return new LayerflatError(
+    'UNSUPPORTED',
+    `the layer writes "${displayPath(path)}" again (once as an absolute name) after a hardlink at it or to it; ` +
+      'layerflat writes hardlinks at the end of their layer and does not merge such a layer',
   );
 }
 

@@ -57,20 +57,40 @@ describe('MergePlanner: replacing paths', () => {
 
   // Found by the fuzz test (test/formats/fuzz.test.ts, flatten --verify failed with "a/a (extra)"):
   // engines apply a layer in tar order, so `a` replacing the directory `a/a` was written into leaves
-  // `a` alone; the one-pass plan had kept `a/a`, and a directory `a/` above brought it back.
-  it('refuses a layer that replaces, with a non-directory, a directory it wrote into', async () => {
+  // `a` alone; the one-pass plan had kept `a/a`, and a directory `a` above brought it back.
+  it('refuses a layer that replaces a directory it wrote into, under a layer that makes it one again', async () => {
     const layer = [f('a/a'), f('a')];
     await expect(plan([layer, [d('a')]])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    await expect(plan([layer])).rejects.toThrow(
+    await expect(plan([layer, [f('a/b')]])).rejects.toThrow(
       /writes entries under "a" and then replaces that directory with a file/,
     );
-    await expect(plan([[d('a'), f('a/b/c'), sym('a/b', 'x')]])).rejects.toThrow(/"a\/b".*a symlink/);
-    await expect(plan([[f('a/a'), hl('a', 'a/a')]])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-    // a directory over it, the other order, a sibling or a later layer are all fine
-    expect(await flat([[f('a/a'), d('a')]])).toEqual(['a dir@0:1', 'a/a file@0:0']);
-    expect(await flat([[f('ab/a'), f('a')]])).toEqual(['a file@0:1', 'ab dir', 'ab/a file@0:0']);
-    expect(await flat([[f('a/a')], [f('a')]])).toEqual(['a file@1:0']);
-    expect(await flat([[f('a/.wh.x'), f('a')]])).toEqual(['a file@0:1']);
+    await expect(plan([[f('a/b/c'), sym('a/b', 'x')], [], [d('a'), d('a/b')]])).rejects.toThrow(/"a\/b".*a symlink/);
+    // nothing above, a file, a whiteout or an opaque marker above, or the other order: fine
+    expect(await flat([layer])).toEqual(['a file@0:1']);
+    expect(await flat([layer, [f('a')]])).toEqual(['a file@1:0']);
+    expect(await flat([layer, [wh('a'), f('b')]])).toEqual(['b file@1:1']);
+    expect(await flat([layer, [d('a'), opq('a'), f('a/n')]])).toEqual(['a dir@1:0', 'a/n file@1:2']);
+    expect(await flat([[f('a/a'), d('a')], [d('a')]])).toEqual(['a dir@1:0', 'a/a file@0:0']);
+    expect(await flat([[f('ab/a'), f('a')], [d('ab')]])).toEqual(['a file@0:1', 'ab dir@1:0', 'ab/a file@0:0']);
+  });
+
+  // Found by the fuzz test (test/merge/fuzz.test.ts): a hardlink is written at the end of its layer,
+  // so an entry after it that removes its target or itself came first in the flat layer.
+  it('refuses a layer whose later entries undo a hardlink written at its end', async () => {
+    // `b` replaces the directory holding the link's target (engines: `a` keeps the file, `b/a` goes)
+    await expect(plan([[f('b/a'), hl('a', 'b/a'), f('b')]])).rejects.toThrow(/hardlink is in it or points into it/);
+    // `d` replaces the directory holding the link itself
+    await expect(plan([[f('x'), hl('d/l', 'x'), f('d')]])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    // `/a`, the same path as the link `a`, after it
+    await expect(plan([[f('x'), hl('a', 'x'), { ...d('a'), rooted: true }]])).rejects.toThrow(
+      /writes "a" again \(once as an absolute name\) after a hardlink at it or to it/,
+    );
+    // `c/`, the same path as the link's target `/c`, after it
+    await expect(plan([[{ ...f('c'), rooted: true }, hl('a', 'c'), d('c')]])).rejects.toMatchObject({
+      code: 'UNSUPPORTED',
+    });
+    // the link after them is fine
+    expect(await flat([[f('b/a'), f('b'), f('x'), hl('a', 'x')]])).toEqual(['a file@0:2', 'b file@0:1', 'x file@0:2']);
   });
 });
 
