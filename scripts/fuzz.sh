@@ -21,7 +21,8 @@ npm run build --silent
 started=$(date +%s)
 status=0
 npx vitest run --no-file-parallelism --testTimeout=0 \
-  test/tar/fuzz.test.ts test/image/fuzz.test.ts test/formats/fuzz.test.ts test/cli/fuzz.test.ts || status=$?
+  test/tar/fuzz.test.ts test/image/fuzz.test.ts test/merge/fuzz.test.ts test/formats/fuzz.test.ts \
+  test/cli/fuzz.test.ts || status=$?
 seconds=$(( $(date +%s) - started ))
 if [ "$DOC" != "-" ]; then
   node scripts/fuzz-report.mjs "$report" "$DOC" "$seconds"
