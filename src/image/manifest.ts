@@ -149,7 +149,23 @@ export function parseConfig(json: unknown, where: string): ImageConfig {
   rootfs['diff_ids'].forEach((d, i) => digestField(d, where, `rootfs.diff_ids[${i}]`));
   if (json['config'] !== undefined && json['config'] !== null && !isObject(json['config']))
     throw bad(where, '"config" must be an object');
-  if (json['history'] !== undefined && json['history'] !== null && !Array.isArray(json['history']))
-    throw bad(where, '"history" must be an array');
+  if (json['history'] !== undefined && json['history'] !== null) {
+    if (!Array.isArray(json['history'])) throw bad(where, '"history" must be an array');
+    json['history'].forEach((h, i) => checkHistoryEntry(h, where, i));
+  }
   return json as ImageConfig;
+}
+
+/** A history entry is an object whose known fields have their types (null counts as absent, as in Go). */
+function checkHistoryEntry(h: unknown, where: string, i: number): void {
+  if (!isObject(h)) throw bad(where, `history[${i}] is not an object`);
+  for (const field of ['created', 'created_by', 'author', 'comment']) {
+    const v = h[field];
+    if (v !== undefined && v !== null && typeof v !== 'string')
+      throw bad(where, `history[${i}].${field} is not a string`);
+  }
+  const empty = h['empty_layer'];
+  if (empty !== undefined && empty !== null && typeof empty !== 'boolean') {
+    throw bad(where, `history[${i}].empty_layer is not a boolean`);
+  }
 }

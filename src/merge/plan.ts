@@ -130,7 +130,7 @@ function withMeta(meta: EntryMeta | undefined): { meta?: EntryMeta } {
  * What a merge of `layers` (bottom first) contains. `checked`: refuse what the engines refuse and
  * ask for the exact plan where a name may land elsewhere, as the plan does. Entry data is skipped.
  */
-export async function scanLayers<I extends PlanItem>(
+async function scanLayers<I extends PlanItem>(
   layers: readonly PlanLayer<I>[],
   options: { checked?: boolean } = {},
 ): Promise<PathState> {

@@ -149,7 +149,10 @@ export class MergePlanner {
       this.state.noteInLayer(wh.target, IN_LAYER_GONE);
       return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
     }
+    const named = this.state.get(entry.path) & (IN_LAYER | IN_LAYER_ROOTED);
     if (!this.state.noteInLayer(entry.path, entry.rooted ? IN_LAYER_ROOTED : IN_LAYER)) throw duplicate(entry.path);
+    // "/a" after "a" (or the reverse) is one path the engines write twice, in tar order.
+    if (named && !this.options.exact) throw new ExactPlanNeeded(`"${entry.path}" is written twice in its layer`);
     if (!this.options.exact) this.checkEntry(entry);
     layer.changedPaths.push(entry.path);
     layer.changedIsDir.push(entry.type === 'dir');

@@ -42,7 +42,7 @@ async function open(ref: ImageReference, options: SourceOptions): Promise<Opened
     tree = found.format === 'oci' ? directoryTree(ref.path) : found.tree;
   } else {
     format = ref.transport as Format;
-    tree = format === 'oci' ? await layoutTree(ref.path) : await tarFileTree(ref.path);
+    tree = format === 'oci' ? await layoutTree(ref.path) : await archiveTree(ref.path, format);
   }
   const read = { ref: ref.ref, platform: options.platform, origin: describeReference({ ...ref, transport: format }) };
   if (format === 'oci-archive' && !tree.has('index.json')) {
@@ -71,6 +71,15 @@ async function layoutTree(dir: string): Promise<FileTree> {
     throw new LayerflatError('BAD_REFERENCE', `${dir} is a file, not an OCI layout directory; ${hint}`);
   }
   return directoryTree(dir);
+}
+
+async function archiveTree(file: string, format: Format): Promise<FileTree> {
+  const st = await fs.promises.stat(file).catch(() => undefined);
+  if (st?.isDirectory()) {
+    const hint = fs.existsSync(path.join(file, 'oci-layout')) ? `; for an OCI layout use oci:${file}` : '';
+    throw new LayerflatError('BAD_REFERENCE', `${file} is a directory, not a ${format} file${hint}`);
+  }
+  return tarFileTree(file);
 }
 
 /** The name the output gets in a layout or oci-archive: the destination's :REF, else the first tag. */

@@ -67,6 +67,32 @@ describe('MergePlanner: replacing paths', () => {
     expect(await flat([[f('p')], [f('p/x')]])).toBe('refused');
     expect(await flat([[f('p')], [wh('p'), f('p/x')]])).toEqual(['p dir', 'p/x file@1:1']);
   });
+
+  // Found by the fuzz test (test/formats/fuzz.test.ts, flatten --verify failed with "a/a (extra)"):
+  // engines apply a layer in tar order, so `a` replacing the directory `a/a` was written into leaves
+  // `a` alone; a directory `a` above must not bring `a/a` back. `flat` checks each against the engines' model.
+  it('plans a layer that replaces a directory it wrote into as the engines apply it, whatever lies above', async () => {
+    const layer = [f('a/a'), f('a')];
+    expect(await flat([layer, [d('a')]])).toEqual(['a dir@1:0']);
+    expect(await flat([layer, [f('a/b')]])).toBe('refused'); // below the file a
+    await flat([[f('a/b/c'), sym('a/b', 'x')], [], [d('a'), d('a/b')]]);
+    expect(await flat([layer])).toEqual(['a file@0:1']);
+    expect(await flat([layer, [f('a')]])).toEqual(['a file@1:0']);
+    expect(await flat([layer, [wh('a'), f('b')]])).toEqual(['b file@1:1']);
+    expect(await flat([layer, [d('a'), opq('a'), f('a/n')]])).toEqual(['a dir@1:0', 'a/n file@1:2']);
+    expect(await flat([[f('a/a'), d('a')], [d('a')]])).toEqual(['a dir@1:0', 'a/a file@0:0']);
+    expect(await flat([[f('ab/a'), f('a')], [d('ab')]])).toEqual(['a file@0:1', 'ab dir@1:0', 'ab/a file@0:0']);
+  });
+
+  // Found by the fuzz test (test/merge/fuzz.test.ts): a hardlink is written at the end of its layer,
+  // so an entry after it that removes its target or itself must not come first in the flat layer.
+  it('plans a layer whose later entries undo a hardlink as the engines apply it', async () => {
+    await flat([[f('b/a'), hl('a', 'b/a'), f('b')]]); // `b` replaces the directory holding the link's target
+    await flat([[f('x'), hl('d/l', 'x'), f('d')]]); // `d` replaces the directory holding the link itself
+    await flat([[f('x'), hl('a', 'x'), { ...d('a'), rooted: true }]]); // `/a` after the link `a`
+    await flat([[{ ...f('c'), rooted: true }, hl('a', 'c'), d('c')]]); // `c/` after a link to `/c`
+    expect(await flat([[f('b/a'), f('b'), f('x'), hl('a', 'x')]])).toEqual(['a file@0:2', 'b file@0:1', 'x file@0:2']);
+  });
 });
 
 describe('MergePlanner: whiteouts', () => {

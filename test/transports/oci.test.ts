@@ -140,6 +140,19 @@ describe('oci source', () => {
 });
 
 describe('oci-archive source', () => {
+  // Found by the fuzz test (test/formats/fuzz.test.ts): a directory given as an archive failed as
+  // IO "is a directory (EISDIR)"; like a file given as oci:, it is a wrong reference.
+  it('says a directory given as an archive is a wrong reference', async () => {
+    const { files } = twoImageLayout();
+    const dir = toDir(tempDir(), files);
+    for (const transport of ['oci-archive', 'docker-archive']) {
+      await expect(openSource(parseReference(`${transport}:${dir}`, 'source'))).rejects.toMatchObject({
+        code: 'BAD_REFERENCE',
+        message: `${dir} is a directory, not a ${transport} file; for an OCI layout use oci:${dir}`,
+      });
+    }
+  });
+
   it('verifies blobs read from inside the tar', async () => {
     const { files, a } = twoImageLayout();
     const file = path.join(tempDir(), 'a.tar');
