@@ -370,6 +370,7 @@ function crossLayerChanged(e: { path: string; linkname: string }): LayerflatErro
 function contentLost(path: string): LayerflatError {
   return new LayerflatError(
     'UNSUPPORTED',
-    `the content of "${displayPath(path)}" is kept only under the name of a later hardlink, which a layer between hides`,
+    `the content of "${displayPath(path)}" is kept only under the name of a later hardlink, ` +
+      'which a layer between hides',
   );
 }

@@ -71,7 +71,7 @@ describe('the exact plan', () => {
     expect((await verify({ a: source, b: out })).equal).toBe(true);
   });
 
-  it('refuses (UNSUPPORTED) rather than lose a file whose only name lies where a layer between hides the lower content', async () => {
+  it('refuses (UNSUPPORTED) rather than lose a file whose new name a layer between hides', async () => {
     // The opaque marker of d hides what layer 0 has under d, so its t cannot be written as d/h.
     const dir = tempDir();
     const source = archive(dir, [
