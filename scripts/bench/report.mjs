@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // scripts/bench/report.mjs RUN_DIR DOC — render docs/benchmarks.md from RUN_DIR/results.jsonl
-// (written by scripts/bench.sh). DOC "-" prints to stdout. A "## End-to-end VFS cost" section
-// already in DOC (written by the e2e suite) is kept as it is, at the end.
+// (written by scripts/bench.sh). DOC "-" prints to stdout. The "## Notes", "## Deep paths"
+// (scripts/bench/deep-paths.sh) and "## End-to-end VFS cost" (the e2e suite) sections already in
+// DOC are kept as they are, at the end.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const [runDir, docPath] = process.argv.slice(2);
@@ -339,20 +340,17 @@ ${[
 \`\`\`
 `;
 
+// Sections other scripts write (and the hand-kept notes) survive a new report, in this order.
+const KEPT_SECTIONS = ['## Notes', '## Deep paths', '## End-to-end VFS cost'];
 let tail = '';
 if (docPath !== '-' && existsSync(docPath)) {
   const old = readFileSync(docPath, 'utf8');
-  const at = old.search(/^## End-to-end VFS cost/m);
-  if (at >= 0) {
+  for (const heading of KEPT_SECTIONS) {
+    const at = old.search(new RegExp(`^${heading}$`, 'm'));
+    if (at < 0) continue;
     const rest = old.slice(at);
     const next = rest.slice(1).search(/^## /m);
-    tail = `\n${next >= 0 ? rest.slice(0, next + 1) : rest}`;
-  }
-  const notesAt = old.search(/^## Notes/m);
-  if (notesAt >= 0) {
-    const rest = old.slice(notesAt);
-    const next = rest.slice(1).search(/^## /m);
-    tail = `\n${next >= 0 ? rest.slice(0, next + 1) : rest}${tail}`;
+    tail += `\n${next >= 0 ? rest.slice(0, next + 1) : rest}`;
   }
 }
 const text = `${main}${tail.replace(/\n{3,}/g, '\n\n').replace(/\n+$/, '\n')}`;
