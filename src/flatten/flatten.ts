@@ -14,7 +14,7 @@ import { layerHeaders } from '../layers/headers.js';
 import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { emptyStats, measureMerge, mergeLayers, type MergeStats } from '../merge/output.js';
 import { exactOverrides, overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
-import { baseMarkers, type PlanLayer } from '../merge/plan.js';
+import { baseMarkers, type BaseScan, type PlanLayer } from '../merge/plan.js';
 import { ExactPlanNeeded } from '../merge/planner.js';
 import type { TarReadItem } from '../tar/reader.js';
 import { displayPath } from '../tar/entry.js';
@@ -177,7 +177,7 @@ class FlatLayer {
   readonly progress: Progress;
   merge: MergeStats = emptyStats();
   private opened = false;
-  private markers: Promise<string[] | undefined> | undefined;
+  private base: Promise<BaseScan | undefined> | undefined;
 
   constructor(
     private readonly image: Image,
@@ -193,12 +193,11 @@ class FlatLayer {
   }
 
   /** --keep-base: the whiteouts the flat layer opens with, from the base's and the squashed layers' headers. */
-  private baseMarkers(): Promise<string[] | undefined> {
+  private baseScan(): Promise<BaseScan | undefined> {
     const { keep } = this;
     const exact = this.overrides !== undefined;
-    this.markers ??=
-      keep > 0 ? baseMarkers(this.headers(0, keep), this.headers(keep), exact) : Promise.resolve(undefined);
-    return this.markers;
+    this.base ??= keep > 0 ? baseMarkers(this.headers(0, keep), this.headers(keep), exact) : Promise.resolve(undefined);
+    return this.base;
   }
 
   /**
@@ -248,7 +247,7 @@ class FlatLayer {
    */
   async plannedSize(): Promise<number> {
     const exact = this.overrides !== undefined;
-    return measureMerge(this.headers(this.keep), { baseMarkers: await this.baseMarkers(), exact });
+    return measureMerge(this.headers(this.keep), { base: await this.baseScan(), exact });
   }
 
   async open(o: OpenNewLayerOptions = {}): Promise<AsyncIterable<Buffer>> {
@@ -257,7 +256,7 @@ class FlatLayer {
     const ring = o.chunksMayBeReused ? (this.options.readRing ?? new BufferRing()) : undefined;
     const layers = this.layers(this.keep, this.image.layers.length, { ring, checks: this.checks });
     const merged = mergeLayers(layers, {
-      baseMarkers: await this.baseMarkers(),
+      base: await this.baseScan(),
       onLayer: (i) => this.progress.layerStarted(this.keep + i),
       exact: this.overrides !== undefined,
     });

@@ -9,7 +9,7 @@ import { withContext } from '../errors.js';
 import { belowBaseNonDir, whiteoutsForBase } from './base-whiteouts.js';
 import type { EntryMeta } from '../engine/meta.js';
 import { ExactPlanNeeded, MergePlanner, type DropReason, type PlanEntry } from './planner.js';
-import type { PathState } from './path-state.js';
+import { EMITTED, EMITTED_BELOW, type PathState } from './path-state.js';
 
 /** What the plan needs of an entry of a layer: its metadata (a tar reader's item has it). */
 export interface PlanItem {
@@ -36,14 +36,17 @@ export type PlanAction<I extends PlanItem> =
   | { kind: 'link'; item: I; linkname: string; meta?: EntryMeta }
   /** A hardlink into a lower layer, written after every layer (its target is then written). */
   | { kind: 'cross-link'; item: I }
-  /** --keep-base: a whiteout (an empty file named .wh.*) the squashed layer needs, before any entry. */
+  /**
+   * A whiteout or opaque marker (an empty file named .wh.*): --keep-base's, before any entry, or
+   * one kept at the end for the directory the engines create for it (MergePlanner.finish).
+   */
   | { kind: 'marker'; path: string }
   /** An entry that is not in the flat layer, and why. */
   | { kind: 'drop'; item: I; reason: DropReason };
 
 export interface PlanOptions {
-  /** --keep-base: the whiteouts the squashed layer opens with (from `baseMarkers`). */
-  baseMarkers?: readonly string[];
+  /** --keep-base: the whiteouts the squashed layer opens with, and what the base holds (`baseMarkers`). */
+  base?: BaseScan;
   /** Called when a layer starts (layers start top-down), for progress. */
   onLayer?: (layerIndex: number) => void;
   /** The planner to drive (its state afterwards is what the flat layer holds). */
@@ -57,7 +60,7 @@ export async function* planMerge<I extends PlanItem>(
   layers: readonly PlanLayer<I>[],
   options: PlanOptions = {},
 ): AsyncGenerator<PlanAction<I>> {
-  for (const path of options.baseMarkers ?? []) yield { kind: 'marker', path };
+  for (const path of options.base?.markers ?? []) yield { kind: 'marker', path };
   const planner = options.planner ?? new MergePlanner({ exact: options.exact });
   const crossLinks = new Map<number, I>();
   let key = 0;
@@ -86,7 +89,17 @@ export async function* planMerge<I extends PlanItem>(
       yield { kind: 'link', item: deferred.get(ord)!, linkname, ...withMeta(meta.get(ord)) };
     }
   }
-  for (const k of planner.finish()) yield { kind: 'cross-link', item: crossLinks.get(k)! };
+  const { links, markers } = planner.finish(options.base?.holds);
+  for (const k of links) yield { kind: 'cross-link', item: crossLinks.get(k)! };
+  for (const path of markers) yield { kind: 'marker', path };
+}
+
+/** --keep-base: what the plan needs of the kept base. */
+export interface BaseScan {
+  /** The whiteouts the squashed layer opens with. */
+  markers: readonly string[];
+  /** Whether the base (as its layers merge) has something at `path`. */
+  holds(path: string): boolean;
 }
 
 /**
@@ -99,12 +112,13 @@ export async function baseMarkers<I extends PlanItem>(
   base: readonly PlanLayer<I>[],
   squashed: readonly PlanLayer<I>[],
   exact: boolean,
-): Promise<string[]> {
+): Promise<BaseScan> {
   const baseState = await scanLayers(base, { checked: !exact });
   const squashedState = await scanLayers(squashed, { checked: !exact });
   const below = exact ? undefined : belowBaseNonDir(squashedState, baseState);
   if (below !== undefined) throw new ExactPlanNeeded(`the squashed layers write below "${below}" of the kept base`);
-  return whiteoutsForBase(squashedState, baseState);
+  const markers = whiteoutsForBase(squashedState, baseState);
+  return { markers, holds: (path) => (baseState.get(path) & (EMITTED | EMITTED_BELOW)) !== 0 };
 }
 
 /** Read a layer again and give each listed content entry its new name. */

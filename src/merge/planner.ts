@@ -80,6 +80,8 @@ interface LayerScratch {
   /** Directories noted IN_LAYER_BELOW (cleared when the layer ends), and hardlink targets. */
   below: string[];
   linkTargets: string[];
+  /** Whiteout and opaque markers (path, and the directory the engines create for each if missing). */
+  markers: { path: string; dir: string }[];
 }
 
 /** A hardlink into a lower layer, waiting for its target to be written. */
@@ -107,6 +109,8 @@ export class MergePlanner {
    * (-1 before). Only targets are tracked, not every emitted path.
    */
   private readonly targetEmittedBy = new Map<string, number>();
+  /** Markers whose directory no layer above (or their own) deleted. */
+  private readonly markerDirs: { path: string; dir: string }[] = [];
 
   /** Begin a layer; layers must come highest first. `where` names it in messages. */
   startLayer(index: number, where: string): void {
@@ -123,6 +127,7 @@ export class MergePlanner {
       links: new HardlinkGroups(),
       below: [],
       linkTargets: [],
+      markers: [],
     };
   }
 
@@ -141,12 +146,14 @@ export class MergePlanner {
         if (this.state.get(wh.dir) & (IN_LAYER_FILE | IN_LAYER_SYMLINK)) return drop('whiteout-marker');
         this.checkOpaque(layer, wh.dir);
       }
+      this.noteMarker(layer, entry.path, wh.dir);
       return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     }
     if (!this.options.exact) this.checkParents(layer, entry.path);
     if (wh.kind === 'whiteout') {
       if (!this.options.exact) this.checkWhiteout(wh.target);
       this.state.noteInLayer(wh.target, IN_LAYER_GONE);
+      this.noteMarker(layer, entry.path, parentOf(wh.target) ?? '');
       return (layer.whiteouts.push(wh.target), drop('whiteout-marker'));
     }
     const named = this.state.get(entry.path) & (IN_LAYER | IN_LAYER_ROOTED);
@@ -299,15 +306,37 @@ export class MergePlanner {
       this.state.set(path, layer.keptIsDir[i] ? EMITTED | EMITTED_DIR : EMITTED);
       this.state.markAncestors(path, EMITTED_BELOW);
     }
+    // Not deleted by this layer's own whiteouts (nor, as noted, by a layer above).
+    for (const m of layer.markers) if (this.state.hiddenBy(m.dir, true) === undefined) this.markerDirs.push(m);
     this.layer = undefined;
     return layer.links.epilogue(this.options.exact === true || this.options.scanOnly === true);
   }
 
   /**
    * After the last layer: the keys of the cross-layer hardlinks to write now (their targets are
-   * in the output, unchanged). Throws UNSUPPORTED for one whose target a later layer changed.
+   * in the output, unchanged), and the markers to keep (`markersToKeep`). Throws UNSUPPORTED for
+   * a link whose target a later layer changed. `baseHolds`: --keep-base, whether the kept base
+   * has something at a path.
    */
-  finish(): number[] {
+  finish(baseHolds: (path: string) => boolean = () => false): { links: number[]; markers: string[] } {
+    return { links: this.finishLinks(), markers: this.markersToKeep(baseHolds) };
+  }
+
+  /**
+   * The engines create a marker's missing parents (0600 docker, 0755 podman) before they read it
+   * as a marker: a directory nothing else of the flat layer makes must come from the marker
+   * itself, kept (it removes nothing there, as the flat layer has nothing below it).
+   */
+  private markersToKeep(baseHolds: (path: string) => boolean): string[] {
+    const kept = new Map<string, string>();
+    for (const { dir, path } of this.markerDirs) {
+      if (kept.has(dir) || this.state.get(dir) & (EMITTED | EMITTED_BELOW) || baseHolds(dir)) continue;
+      kept.set(dir, path);
+    }
+    return [...kept.values()];
+  }
+
+  private finishLinks(): number[] {
     if (this.layer) throw new Error('finish before endLayer');
     const links = this.crossLinks.map((l) => {
       const from = this.targetEmittedBy.get(l.target) ?? -1;
@@ -328,6 +357,11 @@ export class MergePlanner {
   private targetChanged(e: { path: string; linkname: string }): Error {
     if (!this.options.exact) return new ExactPlanNeeded(`the target of hardlink "${e.path}" is replaced after it`);
     return crossLayerChanged(e);
+  }
+
+  /** A marker at `path`, which makes the engines create `dir` ("" for the root) if it is missing. */
+  private noteMarker(layer: LayerScratch, path: string, dir: string): void {
+    if (dir !== '' && this.state.hiddenBy(dir, true) === undefined) layer.markers.push({ path, dir });
   }
 
   /** Record a kept entry; its flags reach the state at layer end, so same-layer entries stay equal. */

@@ -28,9 +28,9 @@ async function plainDiffId(source: string, keep: number): Promise<string> {
   try {
     const { image } = opened;
     const layers = image.layers.map((l, i) => layerTar(l, layerWhere(image, i)));
-    const baseMarkers = keep > 0 ? await markersFor(layers.slice(0, keep), layers.slice(keep), false) : undefined;
+    const base = keep > 0 ? await markersFor(layers.slice(0, keep), layers.slice(keep), false) : undefined;
     const hash = createHash('sha256');
-    for await (const chunk of mergeLayers(layers.slice(keep), { baseMarkers }).stream) hash.update(chunk);
+    for await (const chunk of mergeLayers(layers.slice(keep), { base }).stream) hash.update(chunk);
     return `sha256:${hash.digest('hex')}`;
   } finally {
     await opened.close();

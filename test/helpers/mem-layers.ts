@@ -37,10 +37,8 @@ export async function flatMem(layers: LayerTar[], base: LayerTar[] = []) {
     return chunks;
   };
   const merge = async (all: LayerTar[], exact: boolean) => {
-    const markers = base.length
-      ? await baseMarkers(all.slice(0, base.length), all.slice(base.length), exact)
-      : undefined;
-    return mergeLayers(all.slice(base.length), { baseMarkers: markers, exact });
+    const scan = base.length ? await baseMarkers(all.slice(0, base.length), all.slice(base.length), exact) : undefined;
+    return mergeLayers(all.slice(base.length), { base: scan, exact });
   };
   let merged = await merge([...base, ...layers], false);
   let chunks: Buffer[];

@@ -78,8 +78,8 @@ function rewriteMem(item: MemItem, o: EntryOverride): MemItem {
  */
 async function planned(layers: Spec[][], keep: number): Promise<OutEntry[]> {
   const run = async (source: PlanLayer<MemItem>[], exact: boolean) => {
-    const markers = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), exact) : undefined;
-    return collect(planMerge(source.slice(keep), { baseMarkers: markers, exact }));
+    const base = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), exact) : undefined;
+    return collect(planMerge(source.slice(keep), { base, exact }));
   };
   try {
     return await run(memLayers(layers), false);
@@ -97,8 +97,8 @@ async function planned(layers: Spec[][], keep: number): Promise<OutEntry[]> {
 export async function needsExactPlan(layers: Spec[][], keep = 0): Promise<boolean> {
   const source = memLayers(layers);
   try {
-    const markers = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), false) : undefined;
-    await collect(planMerge(source.slice(keep), { baseMarkers: markers }));
+    const base = keep > 0 ? await baseMarkers(source.slice(0, keep), source.slice(keep), false) : undefined;
+    await collect(planMerge(source.slice(keep), { base }));
     return false;
   } catch (err) {
     if (err instanceof ExactPlanNeeded) return true;

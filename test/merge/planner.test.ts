@@ -96,6 +96,20 @@ describe('MergePlanner: replacing paths', () => {
 });
 
 describe('MergePlanner: whiteouts', () => {
+  // Found by the fuzz test (npm run fuzz, flatten --verify: "etc (missing)"): docker and podman
+  // create a marker's missing parents before they read it as a marker (UnpackLayer's MkdirAll).
+  it('keeps a marker whose directory nothing else in the flat layer makes', async () => {
+    const paths = async (layers: Spec[][], keep = 0) =>
+      (keep ? await planKeepBase(layers, keep) : await plan(layers)).map((e) => e.path);
+    expect(await paths([[wh('etc/passwd')]])).toEqual(['etc/.wh.passwd']);
+    expect(await paths([[opq('a/b')], [f('c')]])).toEqual(['c', 'a/b/.wh..wh..opq']);
+    expect(await paths([[wh('etc/passwd')], [wh('etc')]])).toEqual([]); // deleted above: nothing to make
+    expect(await paths([[wh('etc/passwd')], [f('etc/x')]])).toEqual(['etc/x']); // the file makes etc/
+    // --keep-base: a base that has the directory needs no marker either
+    expect(await paths([[d('etc')], [wh('etc/passwd')]], 1)).toEqual([]);
+    expect(await paths([[d('x')], [wh('etc/passwd')]], 1)).toEqual(['etc/.wh.passwd']);
+  });
+
   it('deletes the lower path and its subtree', async () => {
     expect(await flat([[d('a'), f('a/b'), f('c')], [wh('a')]])).toEqual(['c file@0:2']);
   });
