@@ -341,7 +341,7 @@ ${[
 `;
 
 // Sections other scripts write (and the hand-kept notes) survive a new report, in this order.
-const KEPT_SECTIONS = ['## Notes', '## Deep paths', '## End-to-end VFS cost'];
+const KEPT_SECTIONS = ['## Notes', '## Against the previous revision', '## Deep paths', '## End-to-end VFS cost'];
 let tail = '';
 if (docPath !== '-' && existsSync(docPath)) {
   const old = readFileSync(docPath, 'utf8');
