@@ -28,6 +28,11 @@ export interface ModelEntry extends MetaFields {
 export interface EntryOverride {
   /** Not in the flat layer: a later entry of its own layer removed it. */
   drop?: true;
+  /**
+   * With `drop`: a file (not a directory) a later entry removed had replaced what lower layers
+   * have at its path; the flat plan reads it as a whiteout of that path, which keeps that effect.
+   */
+  asWhiteout?: true;
   /** The path it lands on once its parents are resolved through symlinks. */
   path?: string;
   /** A hardlink's target, resolved likewise. */
@@ -157,7 +162,12 @@ export class EngineModel {
     const i = names ? names.indexOf(name) : -1;
     if (names && i >= 0) names.splice(i, 1);
     const next = names?.[0];
-    if (i !== 0 || !next) return void (this.override(name.ref.layer, name.ref.ordinal).drop = true);
+    if (i !== 0 || !next) {
+      const o = this.override(name.ref.layer, name.ref.ordinal);
+      o.drop = true;
+      if (!name.node.isDir) o.asWhiteout = true; // at its resolved path (o.path), if it differs
+      return;
+    }
     this.override(name.ref.layer, name.ref.ordinal).path = next.path;
     name.ref.path = next.path;
     this.override(next.ref.layer, next.ref.ordinal).drop = true;

@@ -24,7 +24,13 @@ export class Digest {
    */
   static parse(text: unknown): Digest {
     const shown =
-      typeof text === 'string' ? JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text) : String(text);
+      typeof text === 'string'
+        ? JSON.stringify(text.length > 80 ? `${text.slice(0, 80)}…` : text)
+        : typeof text === 'object' && text !== null
+          ? Array.isArray(text)
+            ? 'an array'
+            : 'an object' // String() would call the document's own "toString" key
+          : String(text);
     const m = typeof text === 'string' ? GRAMMAR.exec(text) : null;
     if (!m) throw new LayerflatError('BAD_MANIFEST', `invalid digest ${shown}: expected "sha256:" and 64 hex digits`);
     const [, algorithm, hex] = m as unknown as [string, string, string];

@@ -51,11 +51,18 @@ export function overridden<I extends PlanItem>(
       let ordinal = 0;
       for await (const item of layer.entries()) {
         const o = overrides.get(ordinal++);
-        if (o?.drop) continue;
-        yield o ? rewrite(item, o) : item;
+        if (o?.drop && !o.asWhiteout) continue;
+        if (o?.asWhiteout) yield rewrite(item, { path: whiteoutOf(o.path ?? item.entry.path) });
+        else yield o ? rewrite(item, o) : item;
       }
     },
   };
+}
+
+/** The whiteout marker of `path`. */
+function whiteoutOf(path: string): string {
+  const slash = path.lastIndexOf('/');
+  return slash < 0 ? `.wh.${path}` : `${path.slice(0, slash)}/.wh.${path.slice(slash + 1)}`;
 }
 
 /** A tar entry as the override says it must be written: its header rewritten, its data as stored. */

@@ -306,8 +306,9 @@ export class MergePlanner {
       this.state.set(path, layer.keptIsDir[i] ? EMITTED | EMITTED_DIR : EMITTED);
       this.state.markAncestors(path, EMITTED_BELOW);
     }
-    // Not deleted by this layer's own whiteouts (nor, as noted, by a layer above).
-    for (const m of layer.markers) if (this.state.hiddenBy(m.dir, true) === undefined) this.markerDirs.push(m);
+    // Not deleted or replaced by a non-directory (by this layer, or, as noted, a layer above); this
+    // layer's own opaque markers remove only what lower layers have.
+    for (const m of layer.markers) if (!this.sealedUpTo(m.dir)) this.markerDirs.push(m);
     this.layer = undefined;
     return layer.links.epilogue(this.options.exact === true || this.options.scanOnly === true);
   }
@@ -357,6 +358,14 @@ export class MergePlanner {
   private targetChanged(e: { path: string; linkname: string }): Error {
     if (!this.options.exact) return new ExactPlanNeeded(`the target of hardlink "${e.path}" is replaced after it`);
     return crossLayerChanged(e);
+  }
+
+  /** Whether `dir` or one of its ancestors is SEALED (whited out, or replaced by a non-directory). */
+  private sealedUpTo(dir: string): boolean {
+    for (let a: string | undefined = dir; a !== undefined && a !== ''; a = parentOf(a)) {
+      if (this.state.get(a) & SEALED) return true;
+    }
+    return false;
   }
 
   /** A marker at `path`, which makes the engines create `dir` ("" for the root) if it is missing. */

@@ -34,7 +34,8 @@ describe('EngineModel: what the flat layer must say differently', () => {
   });
 
   it('drops what a later entry of the same layer removed', () => {
-    expect(overrides([[f('a'), f('b'), { ...f('.wh.a') }]])).toEqual({ '0:0': { drop: true } });
+    // a file read as a whiteout of its path: it had replaced what lower layers have there
+    expect(overrides([[f('a'), f('b'), { ...f('.wh.a') }]])).toEqual({ '0:0': { drop: true, asWhiteout: true } });
   });
 
   it('drops markers that found nothing to act on: under a dangling symlink, on a file', () => {
@@ -72,7 +73,7 @@ describe('EngineModel: what the flat layer must say differently', () => {
         [f('x'), hl('a/c', 'x'), hl('b/a', 'a/c'), d('c/c')],
       ]),
     ).toEqual({
-      '1:1': { path: 'c/c', drop: true },
+      '1:1': { path: 'c/c', drop: true, asWhiteout: true },
       '1:2': { linkname: 'x' },
     });
   });

@@ -38,6 +38,11 @@ describe('Digest.parse', () => {
     expect(Digest.parse(`sha512:${h512}`).hex).toBe(h512);
   });
 
+  // Found by npm run fuzz: String() of a JSON object with a "toString" key threw a TypeError.
+  it('rejects a non-string (an object whose toString key is null, an array, a number) with BAD_MANIFEST', () => {
+    for (const d of [{ toString: null }, [], 5, null]) expect(codeOf(() => Digest.parse(d))).toBe('BAD_MANIFEST');
+  });
+
   it('rejects what is no digest with BAD_MANIFEST, an unknown algorithm with UNSUPPORTED', () => {
     const bad = [
       '',

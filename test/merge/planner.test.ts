@@ -90,6 +90,13 @@ describe('MergePlanner: replacing paths', () => {
     await flat([[f('b/a'), hl('a', 'b/a'), f('b')]]); // `b` replaces the directory holding the link's target
     await flat([[f('x'), hl('d/l', 'x'), f('d')]]); // `d` replaces the directory holding the link itself
     await flat([[f('x'), hl('a', 'x'), { ...d('a'), rooted: true }]]); // `/a` after the link `a`
+    // `/b`, a file replacing the lower directory b, then the directory `b/`: b is empty (npm run fuzz)
+    expect(
+      await flat([
+        [d('b'), f('b/a')],
+        [{ ...f('b'), rooted: true }, d('b')],
+      ]),
+    ).toEqual(['b dir@1:1']);
     await flat([[{ ...f('c'), rooted: true }, hl('a', 'c'), d('c')]]); // `c/` after a link to `/c`
     expect(await flat([[f('b/a'), f('b'), f('x'), hl('a', 'x')]])).toEqual(['a file@0:2', 'b file@0:1', 'x file@0:2']);
   });
@@ -105,6 +112,7 @@ describe('MergePlanner: whiteouts', () => {
     expect(await paths([[opq('a/b')], [f('c')]])).toEqual(['c', 'a/b/.wh..wh..opq']);
     expect(await paths([[wh('etc/passwd')], [wh('etc')]])).toEqual([]); // deleted above: nothing to make
     expect(await paths([[wh('etc/passwd')], [f('etc/x')]])).toEqual(['etc/x']); // the file makes etc/
+    expect(await paths([[opq(''), wh('a/a')]])).toEqual(['a/.wh.a']); // its layer's opaque root is below it
     // --keep-base: a base that has the directory needs no marker either
     expect(await paths([[d('etc')], [wh('etc/passwd')]], 1)).toEqual([]);
     expect(await paths([[d('x')], [wh('etc/passwd')]], 1)).toEqual(['etc/.wh.passwd']);
