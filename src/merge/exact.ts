@@ -6,6 +6,7 @@
  * images never need it.
  */
 import { EngineModel, type EntryOverride, type Overrides } from '../engine/model.js';
+import { joinPath, splitPath, WHITEOUT_PREFIX } from '../engine/whiteout.js';
 import { withContext } from '../errors.js';
 import type { TarReadItem } from '../tar/reader.js';
 import { rewriteHeader } from '../tar/writer.js';
@@ -61,8 +62,8 @@ export function overridden<I extends PlanItem>(
 
 /** The whiteout marker of `path`. */
 function whiteoutOf(path: string): string {
-  const slash = path.lastIndexOf('/');
-  return slash < 0 ? `.wh.${path}` : `${path.slice(0, slash)}/.wh.${path.slice(slash + 1)}`;
+  const { parent, base } = splitPath(path);
+  return joinPath(parent, WHITEOUT_PREFIX + base);
 }
 
 /** A tar entry as the override says it must be written: its header rewritten, its data as stored. */
