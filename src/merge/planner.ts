@@ -146,6 +146,7 @@ export class MergePlanner {
         if (this.state.get(wh.dir) & (IN_LAYER_FILE | IN_LAYER_SYMLINK)) return drop('whiteout-marker');
         this.checkOpaque(layer, wh.dir);
       }
+      this.forgetMarkersUnder(layer, wh.dir);
       this.noteMarker(layer, entry.path, wh.dir);
       return (layer.opaques.push(wh.dir), drop('whiteout-marker'));
     }
@@ -366,6 +367,20 @@ export class MergePlanner {
       if (this.state.get(a) & SEALED) return true;
     }
     return false;
+  }
+
+  /**
+   * An opaque marker of `dir` removes the directories earlier markers of its layer made below it,
+   * unless an entry of the layer names one of them or a directory between (engines, tar order).
+   */
+  private forgetMarkersUnder(layer: LayerScratch, dir: string): void {
+    layer.markers = layer.markers.filter((m) => {
+      if (dir !== '' && !m.dir.startsWith(`${dir}/`)) return true;
+      for (let a: string | undefined = m.dir; a !== undefined && a !== dir; a = parentOf(a)) {
+        if (this.state.get(a) & IN_LAYER) return true;
+      }
+      return false;
+    });
   }
 
   /** A marker at `path`, which makes the engines create `dir` ("" for the root) if it is missing. */

@@ -113,6 +113,7 @@ describe('MergePlanner: whiteouts', () => {
     expect(await paths([[wh('etc/passwd')], [wh('etc')]])).toEqual([]); // deleted above: nothing to make
     expect(await paths([[wh('etc/passwd')], [f('etc/x')]])).toEqual(['etc/x']); // the file makes etc/
     expect(await paths([[opq(''), wh('a/a')]])).toEqual(['a/.wh.a']); // its layer's opaque root is below it
+    expect(await paths([[opq('a'), opq('')]])).toEqual([]); // a later opaque root removes the a/ it made
     // --keep-base: a base that has the directory needs no marker either
     expect(await paths([[d('etc')], [wh('etc/passwd')]], 1)).toEqual([]);
     expect(await paths([[d('x')], [wh('etc/passwd')]], 1)).toEqual(['etc/.wh.passwd']);
