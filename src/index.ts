@@ -14,4 +14,5 @@ export type { Compression, Image, ImageConfig, Layer, Platform } from './image/t
 export { displayPath } from './tar/entry.js';
 export { removeTemporaries } from './fsio/cleanup.js';
 export { checkFileDest, writeFileSafely } from './fsio/staged-output.js';
+export { availableCores } from './compress/cores.js';
 export { VERSION } from './version.js';

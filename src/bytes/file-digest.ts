@@ -31,7 +31,7 @@ type Message =
 
 type Reply = { id: number; digest?: string; error?: string };
 
-const WORKER_SOURCE = `(${hashWorkerMain.toString()})();`;
+const WORKER_SOURCE = `(${hashWorkerMain.toString()})(require);`;
 
 interface Pending {
   path: string;

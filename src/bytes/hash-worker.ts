@@ -1,16 +1,17 @@
 /**
  * The hash thread's program (see file-digest.ts). It runs in a worker as the text of this
- * function, so it uses nothing from outside it: what it needs it requires itself. Jobs take
- * turns, one read of up to 1 MiB each, so a small blob's digest never waits behind a big one.
+ * function, so it uses nothing from outside it: it loads what it needs with the worker's own
+ * `require`, passed in as `load` (the bundler rewrites calls of a free `require` into a helper
+ * the worker does not have). Jobs take turns, one read of up to 1 MiB each, so a small blob's
+ * digest never waits behind a big one.
  *
  * Messages in: start {id, path, start, end, final}, advance {id, end, final}, cancel {id}.
  * Messages out: {id, digest: hex} or {id, error}.
  */
-/* eslint-disable @typescript-eslint/no-require-imports -- a worker evaluated as CommonJS text */
-export function hashWorkerMain(): void {
-  const { parentPort } = require('node:worker_threads') as typeof import('node:worker_threads');
-  const fs = require('node:fs') as typeof import('node:fs');
-  const crypto = require('node:crypto') as typeof import('node:crypto');
+export function hashWorkerMain(load: (id: string) => unknown): void {
+  const { parentPort } = load('node:worker_threads') as typeof import('node:worker_threads');
+  const fs = load('node:fs') as typeof import('node:fs');
+  const crypto = load('node:crypto') as typeof import('node:crypto');
   interface Job {
     fd: number;
     pos: number;

@@ -35,7 +35,9 @@ const program = new Command('layerflat')
 
 // Usage errors in the documented one-line form, with the bad-input code (1 means "images
 // differ"). addCommand() does not pass these settings down, so each subcommand gets them too.
+// Commander 11 (the newest that supports Node 16) accepts extra arguments unless told not to.
 for (const command of [program, ...program.commands]) {
+  command.allowExcessArguments(false);
   command.configureOutput({
     outputError: (text, write) => write(`layerflat: error [USAGE]: ${text.replace(/^error: /, '').trim()}\n`),
   });

@@ -5,7 +5,7 @@
  * would be held to 3 threads (compress/deflate-pool.ts keeps one free for I/O). A user's own
  * setting wins.
  */
-import { availableParallelism } from 'node:os';
+import { availableCores } from '../index.js';
 
 /** One gzip block per core (at most 8, as compress/ uses), one more in flight, one for I/O. */
-process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Math.min(availableParallelism(), 8) + 2));
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, Math.min(availableCores(), 8) + 2));

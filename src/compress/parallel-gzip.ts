@@ -18,8 +18,8 @@
  * stream must not be modified afterwards (the usual stream contract): a chunk holding a whole
  * block is compressed from where it lies.
  */
-import { availableParallelism } from 'node:os';
 import { Transform, type TransformCallback } from 'node:stream';
+import { availableCores } from './cores.js';
 import { crc32 } from './crc32.js';
 import { deflatePool, type DeflateJob } from './deflate-pool.js';
 
@@ -56,7 +56,7 @@ export interface ParallelGzipOptions {
 
 /** The default for `threads`: one per CPU we may use, at most MAX_DEFAULT_THREADS. */
 function defaultGzipThreads(): number {
-  return Math.max(1, Math.min(availableParallelism(), MAX_DEFAULT_THREADS));
+  return Math.max(1, Math.min(availableCores(), MAX_DEFAULT_THREADS));
 }
 
 export class ParallelGzip extends Transform {
