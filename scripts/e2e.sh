@@ -117,6 +117,11 @@ e2e_setup() {
   e2e_check "install what is missing (docker.io, podman, uidmap, runc, skopeo, debootstrap, zstd)" e2e_install || true
   E2E_BUILT=0; E2E_DOCKER=0; E2E_PODMAN=0; E2E_REALISTIC=0
   e2e_check "layerflat is built (npm run build when dist/ is missing)" e2e_build && E2E_BUILT=1
+  # The round trips run the RHEL 7 tarball's launcher (Node 16.20.2 and the bundle), the rest dist/.
+  export E2E_TARBALL_CLI="$E2E_WORK/rhel7/layerflat-$(node -p 'require("./package.json").version')-linux-x64/bin/layerflat"
+  if [ "$E2E_BUILT" = 1 ] && ! e2e_check "the RHEL 7 tarball, unpacked for the round trips" e2e_unpack_tarball; then
+    E2E_BUILT=0
+  fi
   e2e_check "dockerd on vfs, private socket under the state dir" e2e_start_docker && E2E_DOCKER=1
   e2e_check "rootless podman on vfs as $LF_ROOTLESS_USER" e2e_start_podman && E2E_PODMAN=1
   if [ "$E2E_BUILT" = 0 ]; then

@@ -13,6 +13,7 @@ export { LayerflatError, asLayerflatError, type ErrorCode } from './errors.js';
 export type { Compression, Image, ImageConfig, Layer, Platform } from './image/types.js';
 export { displayPath } from './tar/entry.js';
 export { removeTemporaries } from './fsio/cleanup.js';
+export { writesToStdout } from './transports/reference.js';
 export { checkFileDest, writeFileSafely } from './fsio/staged-output.js';
 export { availableCores } from './compress/cores.js';
 export { VERSION } from './version.js';

@@ -79,8 +79,11 @@ e2e_summary() {
   [ "$E2E_FAILED" = 0 ]
 }
 
-# layerflat ARGS... — the built CLI of this checkout.
-layerflat() { node "$E2E_ROOT/dist/cli/main.js" "$@"; }
+# layerflat ARGS... — the CLI under test: the built dist/ of this checkout under the default Node,
+# or the command E2E_CLI names (the round trips set it to the RHEL 7 tarball's launcher).
+layerflat() {
+  if [ -n "${E2E_CLI:-}" ]; then "$E2E_CLI" "$@"; else node "$E2E_ROOT/dist/cli/main.js" "$@"; fi
+}
 
 # e2e_json FILE EXPR — print a value from a JSON file (EXPR is JavaScript over `j`).
 e2e_json() { node -e 'const j = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const v = (0, eval)("(j) => " + process.argv[2])(j); process.stdout.write(typeof v === "string" ? v : JSON.stringify(v));' "$1" "$2"; }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # scripts/e2e/roundtrip.sh — the round trip of one image through one engine (docker or rootless
-# podman, see engine.sh), as a series of checks:
+# podman, see engine.sh), as a series of checks, with the RHEL 7 tarball's launcher (Node 16.20.2
+# and the bundle) as every layerflat of it:
 #
 #   load the original + create a container (VFS cost measured) → ENGINE save → layerflat flatten
 #   --verify → load the flat image + create a container (measured) → export both containers →
@@ -21,6 +22,7 @@
 #   SAVE_FORMAT  podman save --format (default docker-archive)
 rt_case() {
   local engine="$1" label="$2" archive="$3" ref="$4" expect="$5" probe="$6" src="${7:-}" fmt="${8:-docker-archive}"
+  local -x E2E_CLI="$E2E_TARBALL_CLI" # every layerflat of a round trip is the RHEL 7 tarball's
   local t d flat pipe co cf
   t="$(e2e_eng_title "$engine") $label"
   d="$E2E_WORK/$engine-$label"

@@ -35,6 +35,17 @@ e2e_build() {
   layerflat --version
 }
 
+# e2e_unpack_tarball — build the RHEL 7 tarball (npm run package: the bundle and Node 16.20.2)
+# and unpack it where the round trips run its launcher ($E2E_TARBALL_CLI).
+e2e_unpack_tarball() {
+  cd "$E2E_ROOT" || return 1
+  bash scripts/package-rhel7.sh
+  rm -rf "$E2E_WORK/rhel7" && mkdir -p "$E2E_WORK/rhel7"
+  tar -xzf "dist/layerflat-$(node -p 'require("./package.json").version')-linux-x64.tar.gz" -C "$E2E_WORK/rhel7"
+  "$E2E_TARBALL_CLI" --version
+  "$(dirname "$E2E_TARBALL_CLI")/../node/bin/node" --version
+}
+
 e2e_start_docker() {
   lf_docker_start
   lf_docker info --format '{{.Driver}} {{.DockerRootDir}} {{.ServerVersion}}'

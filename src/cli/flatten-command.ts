@@ -1,7 +1,7 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
 import { Command, Option } from 'commander';
 import { collect, wholeNumber } from './options.js';
-import { flatten, LayerflatError, type FlattenResult } from '../index.js';
+import { flatten, LayerflatError, writesToStdout, type FlattenResult } from '../index.js';
 import { writeReport } from './output.js';
 import { humanBytes, humanSeconds } from './render/format.js';
 import { progressPrinter } from './render/progress.js';
@@ -72,7 +72,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
   const report = flags.json ? `${JSON.stringify(result, null, 2)}\n` : flags.quiet ? '' : summary(result);
   if (!report) return;
   // The archive may be on stdout; the report must then go to stderr (whose failures nobody could read).
-  if (target === '-') process.stderr.write(report);
+  if (writesToStdout(target)) process.stderr.write(report);
   else await writeReport(process.stdout, report, `stdout (${target} was written, its report was not)`);
 }
 

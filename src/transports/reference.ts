@@ -108,3 +108,8 @@ export function describeReference(ref: ImageReference): string {
   if (transport === undefined) return ref.path;
   return `${transport}:${ref.path}${ref.ref !== undefined ? `:${ref.ref}` : ''}`;
 }
+
+/** Whether `flatten` to this destination writes the image to stdout (so reports go to stderr). */
+export function writesToStdout(dest: string): boolean {
+  return parseReference(dest, 'dest').transport === 'stdio';
+}

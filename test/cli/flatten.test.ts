@@ -55,6 +55,17 @@ describe('layerflat flatten', () => {
     expect(v.code).toBe(0);
   });
 
+  it('writes oci-archive:- to stdout as exactly the archive, with the report (text or --json) on stderr', () => {
+    const file = path.join(tmp, 'to-file.oci.tar');
+    expect(run(['flatten', RULES, `oci-archive:${file}`, '--compress', 'none']).code).toBe(0);
+    for (const extra of [[], ['--json']]) {
+      const r = run(['flatten', '-', 'oci-archive:-', '--compress', 'none', ...extra], fs.readFileSync(RULES));
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.equals(fs.readFileSync(file))).toBe(true);
+      expect(r.stderr).toMatch(extra.length ? /"configDigest"/ : /oci-archive:-: sha256:/);
+    }
+  });
+
   it('streams a seekable source to stdout with no temporary file (TMPDIR does not even exist)', () => {
     const r = run(['flatten', RULES, '-'], undefined, { ...process.env, TMPDIR: path.join(tmp, 'no', 'such', 'dir') });
     expect(r.stderr).toMatch(/flattened 19 layers into 1/);
