@@ -37,6 +37,8 @@ interface Step {
   args: string[];
   /** A file fed to stdin. */
   stdin?: string;
+  /** Feed only the first half of stdin, keep it open, and send this signal after a second. */
+  interrupt?: NodeJS.Signals;
   code: number;
 }
 
@@ -51,8 +53,10 @@ interface Scenario {
 
 interface Outcome {
   dir: string;
-  steps: { code: number | null; stdout: string; stderr: string }[];
+  steps: { code: number | null; spooling?: boolean; stdout: string; stderr: string }[];
   files: Record<string, string>;
+  /** What the run's directory holds at the end. */
+  left: string[];
 }
 
 const flat = (...extra: string[]): Step => ({ args: ['flatten', `${FIX}/docker-rules.tar`, ...extra], code: 0 });
@@ -143,6 +147,13 @@ const SCENARIOS: Scenario[] = [
       { args: ['flatten', `${FIX}/docker-rules.tar`, 'oci:nowhere/deeper:x', '--tmp-dir', 'no-such-dir'], code: 2 },
     ],
   },
+  {
+    name: 'interrupted: SIGTERM and SIGINT leave nothing behind',
+    steps: [
+      { args: ['flatten', '-', 'out.tar', '--tmp-dir', '.'], interrupt: 'SIGTERM', code: 143 },
+      { args: ['flatten', '-', 'oci:layout:app', '--tmp-dir', '.'], interrupt: 'SIGINT', code: 130 },
+    ],
+  },
 ];
 
 let runners: Runner[] = [];
@@ -186,15 +197,29 @@ function run(runner: Runner, dir: string, step: Step): Promise<Outcome['steps'][
   child.stdout.on('data', (c: Buffer) => out.push(c));
   child.stderr.on('data', (c: Buffer) => err.push(c));
   child.stdin.on('error', () => undefined);
-  const input = step.stdin === 'TRUNCATED' ? path.join(WORK, 'truncated.tar') : step.stdin;
-  if (input) fs.createReadStream(input).pipe(child.stdin);
+  let spooling: boolean | undefined;
+  const input = step.stdin === 'TRUNCATED' || step.interrupt ? path.join(WORK, 'truncated.tar') : step.stdin;
+  if (step.interrupt) {
+    fs.createReadStream(input!).pipe(child.stdin, { end: false });
+    setTimeout(() => {
+      spooling = fs.readdirSync(dir).length > 0; // the run had made its temporary file
+      child.kill(step.interrupt);
+    }, 1000);
+  } else if (input) fs.createReadStream(input).pipe(child.stdin);
   else child.stdin.end();
   return new Promise((resolve) =>
-    child.on('close', (code) => {
+    child.on('close', (status, signal) => {
+      // A run killed by a signal reports it as a shell would (130 for SIGINT, 143 for SIGTERM).
+      const code = signal ? 128 + os.constants.signals[signal] : status;
       const stdout = Buffer.concat(out);
       // Binary stdout (an image) is compared by its digest.
       const text = stdout.includes(0) ? `sha256:${crypto.createHash('sha256').update(stdout).digest('hex')}` : stdout;
-      resolve({ code, stdout: normalize(text.toString(), dir), stderr: normalize(Buffer.concat(err).toString(), dir) });
+      resolve({
+        code,
+        ...(spooling === undefined ? {} : { spooling }),
+        stdout: normalize(text.toString(), dir),
+        stderr: normalize(Buffer.concat(err).toString(), dir),
+      });
     }),
   );
 }
@@ -205,7 +230,7 @@ async function outcome(runner: Runner, scenario: Scenario): Promise<Outcome> {
   const steps = [];
   for (const step of scenario.steps) steps.push(await run(runner, dir, step));
   const files = Object.fromEntries((scenario.files ?? []).map((f) => [f, hashTree(path.join(dir, f))]));
-  return { dir, steps, files };
+  return { dir, steps, files, left: fs.readdirSync(dir).sort() };
 }
 
 /** A layer blob's digest and size are the gzip bytes; everything else in a manifest is not. */
@@ -300,6 +325,12 @@ describe('the reference run (default Node, dist/)', () => {
   it.each(SCENARIOS.map((s) => [s.name, s] as const))('%s: exit codes as expected', (_, s) => {
     expect(outcomes.get(s.name)!.steps.map((r) => r.code)).toEqual(s.steps.map((st) => st.code));
   });
+
+  it('an interrupted run leaves nothing in its directory (its spool was there: --tmp-dir .)', () => {
+    const o = outcomes.get('interrupted: SIGTERM and SIGINT leave nothing behind')!;
+    expect(o.steps.map((r) => r.spooling)).toEqual([true, true]);
+    expect(o.left).toEqual([]);
+  });
 });
 
 describe.each(NODES.map((v) => `node ${v} bundle`).concat('tarball launcher'))('%s', (runnerName) => {
@@ -312,6 +343,7 @@ describe.each(NODES.map((v) => `node ${v} bundle`).concat('tarball launcher'))('
       if (!scenario.gzip || runner.zlib === reference.zlib) {
         expect(got.steps).toEqual(ref.steps);
         expect(got.files).toEqual(ref.files);
+        expect(got.left).toEqual(ref.left);
         return;
       }
       // Other gzip bytes: other blob digests and sizes in what is printed, the same image.
