@@ -4,7 +4,9 @@ import { Readable, type Duplex } from 'node:stream';
 
 /** Whether a program is on PATH. */
 export function has(program: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+  const found = spawnSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' }).status === 0;
+  if (!found) console.log(`skipped: the tests that need ${program} (it is not installed)`);
+  return found;
 }
 
 /** Run a program with `input` on stdin; returns stdout, throws on a non-zero exit. */

@@ -19,6 +19,7 @@ const have = (cmd: string) => {
     execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
     return true;
   } catch {
+    console.log(`skipped: the tests that need ${cmd} (it is not installed)`);
     return false;
   }
 };
