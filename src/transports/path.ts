@@ -121,7 +121,12 @@ const layoutSink: Sink = {
       await checkWritableDir(ref.path, ref.path);
       return { exists: replaces, wantsLayerSizes: false };
     }
-    await checkDirectoryDest(ref.path);
+    try {
+      await checkDirectoryDest(ref.path);
+    } catch (err) {
+      if (!layoutAppeared(err, ref.path)) throw err;
+      return { exists: await checkRefFree(ref.path, ref.ref, options.force), wantsLayerSizes: false };
+    }
     return { exists: false, wantsLayerSizes: false };
   },
   async write(ref, image, options) {
@@ -133,14 +138,18 @@ const layoutSink: Sink = {
     });
     const build = (dir: string) => writeLayoutDirectory(dir, image, options.compression, refName);
     const check = (dir: string) => (options.beforeCommit ? options.beforeCommit(stagedRef(dir)) : Promise.resolve());
-    if (isLayout(ref.path)) return addToLayout(ref.path, refName, options.force, build, check);
-    const staged = await stageDirectory(ref.path);
+    const join = () => addToLayout(ref.path, refName, options.force, build, check);
+    if (isLayout(ref.path)) return join();
+    const staged = await stageDirectory(ref.path).catch((err: unknown) => {
+      if (layoutAppeared(err, ref.path)) return undefined;
+      throw err;
+    });
+    if (!staged) return join();
     try {
       const built = await build(staged.temp);
       await check(staged.temp);
       await staged.commit().catch(async (err: unknown) => {
-        // Another writer made the layout meanwhile (writers started side by side): join it.
-        if (!(err instanceof LayerflatError && err.code === 'DEST_EXISTS' && isLayout(ref.path))) throw err;
+        if (!layoutAppeared(err, ref.path)) throw err;
         await mergeIntoLayout(staged.temp, ref.path, built.entry, refName, options.force);
       });
       return built.result;
@@ -149,6 +158,14 @@ const layoutSink: Sink = {
     }
   },
 };
+
+/**
+ * Whether a new layout at `dir` was refused because another writer put a layout there meanwhile
+ * (writers started side by side): then it is joined instead. Checked at each step that can see it.
+ */
+function layoutAppeared(err: unknown, dir: string): boolean {
+  return err instanceof LayerflatError && err.code === 'DEST_EXISTS' && isLayout(dir);
+}
 
 function isLayout(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'oci-layout')) && fs.statSync(dir).isDirectory();
