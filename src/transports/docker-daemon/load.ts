@@ -27,7 +27,7 @@ export async function loadArchive<R>(
     if (!body.writableEnded) await new Promise<void>((resolve) => body.end(resolve));
   } catch (err) {
     // The connection broke under us: the daemon may have said why. Otherwise the failure is ours.
-    const broken = body.destroyed || body.errored !== null;
+    const broken = body.destroyed || Boolean(body.errored); // no .errored before Node 18
     const reason = broken ? await refusalWithin(client, response, what, REASON_WAIT_MS) : undefined;
     body.destroy();
     throw reason ?? err;
