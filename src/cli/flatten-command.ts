@@ -22,8 +22,12 @@ interface FlattenFlags {
 export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
   return new Command('flatten')
     .description('flatten an image into one layer, keeping its config, history and tags')
-    .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
-    .argument('[dest]', 'same forms; a bare PATH or - (stdout) is a docker-archive (default: -)')
+    .argument(
+      '<source>',
+      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG] | ' +
+        'docker-daemon:ID | PATH | - (stdin)',
+    )
+    .argument('[dest]', 'same forms but an ID; a bare PATH or - (stdout) is a docker-archive (default: -)')
     .option('-t, --tag <name>', "name the output image (repeatable; default: the source's names)", collect, [])
     .addOption(
       new Option(
@@ -35,14 +39,23 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--force', 'replace an existing DEST, once the new output is complete')
-    .option('--tmp-dir <dir>', 'where to spool stdin / stdout archives (default: $TMPDIR)')
+    .option('--tmp-dir <dir>', 'where to spool stdin / stdout / docker-daemon archives (default: $TMPDIR)')
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success')
     .action((source: string, dest: string | undefined, flags: FlattenFlags) =>
       run(() => flattenAction(source, dest, flags)),
-    );
+    )
+    .addHelpText('after', DAEMON_HELP);
 }
+
+const DAEMON_HELP = `
+docker-daemon: talks to the Docker Engine API at $DOCKER_HOST (unix://PATH, default
+unix:///var/run/docker.sock, or plain-HTTP tcp://HOST:PORT; TLS is not supported).
+Temporary space in --tmp-dir: a docker-daemon source is spooled once (the size of its
+docker save); a docker-daemon DEST streams into the load with none, unless --verify,
+--compress gzip|zstd or an existing tag (replaced only with --force, after verifying) makes
+layerflat build and check the flat archive there first (its full size).`;
 
 async function flattenAction(source: string, dest: string | undefined, flags: FlattenFlags): Promise<void> {
   const target = dest ?? '-';
@@ -66,6 +79,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     verify: flags.verify,
     stdin: process.stdin,
     stdout: process.stdout,
+    dockerHost: process.env['DOCKER_HOST'],
     onProgress: flags.quiet || flags.json ? undefined : progress,
   }).finally(() => progress.done());
   for (const note of result.notes) process.stderr.write(`layerflat: note: ${note}\n`);

@@ -21,13 +21,17 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
       'show what each layer costs: sizes, bytes later layers hide, ' +
         'and the disk VFS storage needs, layered vs flattened',
     )
-    .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
+    .argument(
+      '<source>',
+      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG] ' +
+        '(at $DOCKER_HOST) | PATH | - (stdin)',
+    )
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--svg <file>', 'also write a chart of the VFS cost per layer, layered vs flattened, as an SVG file')
     .option('--force', 'replace an existing --svg file')
     .option('--top <n>', 'how many of the largest shadowed files to list', wholeNumber, 10)
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
-    .option('--tmp-dir <dir>', 'where to spool stdin (default: $TMPDIR)')
+    .option('--tmp-dir <dir>', 'where to spool stdin and docker-daemon images (default: $TMPDIR)')
     .action((source: string, flags: InspectFlags) => run(() => inspectAction(source, flags)));
 }
 
@@ -40,6 +44,7 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     platform: flags.platform,
     tmpDir: flags.tmpDir,
     stdin: process.stdin,
+    dockerHost: process.env['DOCKER_HOST'],
   });
   if (flags.svg) await writeFileSafely(flags.svg, vfsCostSvg(result), flags.force === true);
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR'];

@@ -18,7 +18,8 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
     .description('compare the merged filesystems of two images; exit 0 if equal, 1 if not, 2 on bad input')
     .argument(
       '<a>',
-      'an image reference, or a filesystem tar (tar:PATH, or a bare path to docker/podman export output)',
+      'an image reference (docker-daemon:NAME[:TAG] reads $DOCKER_HOST), or a filesystem tar ' +
+        '(tar:PATH, or a bare path to docker/podman export output)',
     )
     .argument('<b>', 'the same forms')
     .option(
@@ -32,12 +33,12 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
       `leave out what engines add to containers (${ENGINE_PATHS.join(', ')}) and the mtimes of /, /etc, /run`,
     )
     .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index')
-    .option('--tmp-dir <dir>', 'where to spool stdin')
+    .option('--tmp-dir <dir>', 'where to spool stdin and docker-daemon images')
     .option('--max <n>', 'differences to list before the counts', wholeNumber, 50)
     .option('--json', 'print a machine-readable result')
     .action((a: string, b: string, flags: VerifyFlags) =>
       run(async () => {
-        const result = await verify({ a, b, ...flags, stdin: process.stdin });
+        const result = await verify({ a, b, ...flags, stdin: process.stdin, dockerHost: process.env['DOCKER_HOST'] });
         await writeReport(
           process.stdout,
           flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max),

@@ -57,6 +57,8 @@ export interface FlattenOptions {
   /** What a source "-" reads and a destination "-" writes (the CLI passes the process's own). */
   stdin?: Readable;
   stdout?: Writable;
+  /** The Docker daemon for docker-daemon: references, as DOCKER_HOST spells it (the CLI passes $DOCKER_HOST). */
+  dockerHost?: string;
   /** Progress: called as layers start and bytes flow. */
   onProgress?: (p: FlattenProgress) => void;
   /** The buffers plain layers are read into when the sink allows reuse (default: 3 of 256 KiB). */
@@ -100,8 +102,9 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   const compression = options.compression ?? sink.defaultCompression;
   const force = options.force ?? false;
   // Before anything is read: a destination that cannot be written fails now, not after the layers.
-  const plan = await sink.prepare(destRef, { force, compression, verify: options.verify === true });
-  const opened = await openSource(sourceRef, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
+  const { tmpDir, dockerHost } = options;
+  const plan = await sink.prepare(destRef, { force, compression, verify: options.verify === true, dockerHost });
+  const opened = await openSource(sourceRef, { platform, tmpDir, stdin: options.stdin, dockerHost });
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
@@ -111,7 +114,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       notes.push(`nothing above the ${keep} kept layers to squash: the image is written unchanged`);
     }
     const beforeCommit = verify ? (staged: ImageReference) => verifyOutput(image, staged, options) : undefined;
-    const sinkOptions = { compression, force, tmpDir: options.tmpDir, stdout: options.stdout, beforeCommit };
+    const sinkOptions = { compression, force, tmpDir, stdout: options.stdout, dockerHost, beforeCommit };
     const squash = keep < image.layers.length;
     const tool = `layerflat ${VERSION}`;
     const config = squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config;

@@ -38,8 +38,16 @@ export async function makePrivateTempDir(tmpDir: string | undefined, label: 'spo
   }
 }
 
-/** Copy `input` (stdin) to a new temporary file in `tmpDir`; removes it again if the copy fails. */
-export async function spoolToFile(input: Readable, tmpDir: string | undefined, name = 'stdin.tar'): Promise<Spooled> {
+/**
+ * Copy `input` (stdin, or what a daemon streams) to a new temporary file in `tmpDir`; removes it
+ * again if the copy fails. `label` names the input in messages.
+ */
+export async function spoolToFile(
+  input: Readable,
+  tmpDir: string | undefined,
+  name = 'stdin.tar',
+  label = 'stdin',
+): Promise<Spooled> {
   const dir = await makePrivateTempDir(tmpDir, 'spool');
   const file = path.join(dir, name);
   const remove = () => removeTemp(dir);
@@ -47,7 +55,7 @@ export async function spoolToFile(input: Readable, tmpDir: string | undefined, n
     await pipeline(input, fs.createWriteStream(file, { flags: 'wx' }));
   } catch (err) {
     await remove();
-    throw asLayerflatError(err, `spooling stdin into ${dir}`);
+    throw asLayerflatError(err, `spooling ${label} into ${dir}`);
   }
   return { path: file, remove };
 }

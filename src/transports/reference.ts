@@ -4,6 +4,7 @@
  * Linux (so a path cannot contain ':'; "./a:b" style paths without a transport are bare paths).
  */
 import { LayerflatError } from '../errors.js';
+import { parseDaemonImage } from './docker-daemon/name.js';
 import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
@@ -16,12 +17,6 @@ const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
       'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), ' +
       'then flatten that',
     dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
-  },
-  'docker-daemon': {
-    source:
-      'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar ' +
-      '(or pipe: docker save REF | layerflat … -)',
-    dest: 'write docker-archive:flat.tar, then docker load -i flat.tar (or pipe: layerflat … - | docker load)',
   },
   'containers-storage': {
     source:
@@ -60,8 +55,9 @@ function checkRef(text: string, transport: string, ref: string, role: 'source' |
  * - `docker-archive:PATH[:REF]`, `oci:DIR[:REF]`, `oci-archive:PATH[:REF]` → that transport;
  * - "-" → transport 'stdio' (stdin for a source, stdout for a destination); a PATH of "-" for
  *   the archive transports is stdio in that format;
+ * - `docker-daemon:NAME[:TAG]` (or an image ID, for a source) → the Docker daemon, NAME as path;
  * - text without a transport prefix → transport 'auto' with the whole text as the path;
- * - docker://, docker-daemon:, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
+ * - docker://, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
  *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
  */
 export function parseReference(text: string, role: 'source' | 'dest'): ImageReference {
@@ -71,6 +67,7 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (text === '-') return { transport: 'stdio', path: '-' };
   if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
   const rest = text.slice(colon + 1);
+  if (prefix === 'docker-daemon') return { transport: 'docker-daemon', path: parseDaemonImage(rest, role, text) };
   const hint = NOT_YET[prefix];
   if (hint) {
     const what = role === 'source' ? hint.source : hint.dest;
@@ -82,7 +79,8 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (!(SUPPORTED_TRANSPORTS as readonly string[]).includes(prefix)) {
     throw bad(
       text,
-      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] ` +
+      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF], oci-archive:PATH[:REF] ` +
+        'or docker-daemon:NAME[:TAG] ' +
         '(a file name containing ":" needs a leading "./")',
     );
   }

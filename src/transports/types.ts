@@ -11,10 +11,11 @@ export type Format = 'docker-archive' | 'oci' | 'oci-archive';
 
 /**
  * A parsed "transport:path[:ref]" reference. `transport` 'auto' is a bare path (its format is
- * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-").
+ * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-");
+ * 'docker-daemon' has the daemon's name for the image (NAME[:TAG] or an ID) as `path`.
  */
 export interface ImageReference {
-  transport: Format | 'auto' | 'stdio';
+  transport: Format | 'auto' | 'stdio' | 'docker-daemon';
   path: string;
   ref?: string;
   format?: 'docker-archive' | 'oci-archive';
@@ -27,6 +28,8 @@ export interface SourceOptions {
   tmpDir?: string;
   /** What "-" reads; the library never reaches for the process's own streams itself. */
   stdin?: Readable;
+  /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value; default its socket). */
+  dockerHost?: string;
 }
 
 /** An opened image plus the means to release what opening it took (fds, spooled files). */
@@ -48,6 +51,8 @@ export interface SinkOptions {
   tmpDir?: string;
   /** What "-" writes to. */
   stdout?: Writable;
+  /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value). */
+  dockerHost?: string;
   /**
    * Called once the output is complete under a temporary name and before it is put in place;
    * `staged` is a reference a Source can open. Throwing aborts the write and removes the staged
@@ -70,6 +75,8 @@ interface SinkIntent {
   compression: Compression;
   /** The output will be checked before it is put in place (so it cannot stream out as it is made). */
   verify: boolean;
+  /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value). */
+  dockerHost?: string;
 }
 
 export interface Sink {

@@ -22,6 +22,8 @@ export interface SideOptions {
   tmpDir?: string;
   /** What "-" reads. */
   stdin?: Readable;
+  /** The Docker daemon for docker-daemon: references (a DOCKER_HOST value). */
+  dockerHost?: string;
 }
 
 /** The merged filesystem of an image's layers. */
@@ -44,7 +46,8 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
     }
   }
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const opened = await openSource(ref, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
+  const { tmpDir, stdin, dockerHost } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost });
   try {
     return await viewOfImage(opened.image);
   } finally {

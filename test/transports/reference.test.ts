@@ -36,6 +36,8 @@ describe('parseReference', () => {
     ['/abs/path.tar', 'dest', { transport: 'auto', path: '/abs/path.tar' }],
     ['-', 'source', { transport: 'stdio', path: '-' }],
     ['-', 'dest', { transport: 'stdio', path: '-' }],
+    ['docker-daemon:busybox:latest', 'source', { transport: 'docker-daemon', path: 'busybox:latest' }],
+    ['docker-daemon:quay.io/x/y', 'dest', { transport: 'docker-daemon', path: 'quay.io/x/y' }],
   ];
   it.each(ok)('%s (%s)', (text, role, want) => {
     expect(parseReference(text, role)).toEqual(want);
@@ -65,8 +67,6 @@ describe('parseReference', () => {
       'dest',
       /"docker:".*destination.*skopeo copy docker-archive:flat.tar docker:\/\/REF/,
     ],
-    ['docker-daemon:busybox:latest', 'source', /"docker-daemon:".*docker save REF -o image.tar/],
-    ['docker-daemon:flat:latest', 'dest', /"docker-daemon:".*docker load/],
     ['containers-storage:localhost/x', 'source', /"containers-storage:".*podman save --format docker-archive/],
     ['containers-storage:x', 'dest', /"containers-storage:".*podman load/],
     ['dir:/tmp/x', 'source', /"dir:".*skopeo copy dir:PATH oci:/],
@@ -78,7 +78,7 @@ describe('parseReference', () => {
   });
 
   it('describes references as they were typed', () => {
-    for (const text of ['docker-archive:a.tar:x:1', 'oci:dir', 'image.tar', '-']) {
+    for (const text of ['docker-archive:a.tar:x:1', 'oci:dir', 'image.tar', '-', 'docker-daemon:x/y:1']) {
       expect(describeReference(parseReference(text, 'source'))).toBe(text);
     }
   });
