@@ -21,8 +21,8 @@ DMN_DAMAGED="layerflat-e2e/daemon:damaged"
 DMN_FIXTURE_REF="layerflat-fixture/rules:docker"
 
 dmn_dir() { echo "$E2E_WORK/daemon"; }
-# dmn_layerflat ARGS... — the CLI with DOCKER_HOST at the suite's dockerd.
-dmn_layerflat() { DOCKER_HOST="unix://$(lf_docker_sock)" layerflat "$@"; }
+# dmn_layerflat ARGS... — the CLI with DOCKER_HOST at the suite's dockerd (or at $DMN_HOST).
+dmn_layerflat() { DOCKER_HOST="${DMN_HOST:-unix://$(lf_docker_sock)}" layerflat "$@"; }
 dmn_layers() { lf_docker image inspect --format '{{len .RootFS.Layers}}' "$1"; }
 dmn_id() { lf_docker image inspect --format '{{.Id}}' "$1"; }
 
@@ -128,8 +128,8 @@ dmn_missing_image() {
 }
 
 dmn_unreachable() {
-  dmn_fails_one_line IO env DOCKER_HOST="unix://$(dmn_dir)/no-such.sock" \
-    node "$E2E_ROOT/dist/cli/main.js" verify "docker-daemon:$DMN_ORIG" "docker-daemon:$DMN_FLAT"
+  DMN_HOST="unix://$(dmn_dir)/no-such.sock" \
+    dmn_fails_one_line IO dmn_layerflat verify "docker-daemon:$DMN_ORIG" "docker-daemon:$DMN_FLAT"
 }
 
 dmn_cleanup() {
@@ -142,8 +142,16 @@ dmn_cleanup() {
   lf_docker images
 }
 
+# e2e_daemon_cases — every check twice: with dist/ on the default Node, then with the RHEL 7
+# tarball's launcher (the bundle on Node 16.20.2, whose node:http the transport must work with).
 e2e_daemon_cases() {
-  local t="docker-daemon: transport"
+  dmn_cases "docker-daemon: transport"
+  local -x E2E_CLI="$E2E_TARBALL_CLI"
+  dmn_cases "docker-daemon: transport (RHEL 7 tarball, Node 16)"
+}
+
+dmn_cases() {
+  local t="$1"
   if [ "${E2E_DOCKER:-0}" = 0 ] || [ "${E2E_BUILT:-0}" = 0 ]; then
     e2e_not_run "$t" "dockerd is not running or layerflat is not built"
     return 0
