@@ -1,6 +1,6 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
 import { Command, Option } from 'commander';
-import { collect, wholeNumber } from './options.js';
+import { collect, PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
 import { flatten, LayerflatError, writesToStdout, type FlattenResult } from '../index.js';
 import { writeReport } from './output.js';
 import { humanBytes, humanSeconds } from './render/format.js';
@@ -14,6 +14,7 @@ interface FlattenFlags {
   platform?: string;
   force?: boolean;
   tmpDir?: string;
+  podman?: string;
   json?: boolean;
   quiet?: boolean;
   verify?: boolean;
@@ -22,8 +23,12 @@ interface FlattenFlags {
 export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
   return new Command('flatten')
     .description('flatten an image into one layer, keeping its config, history and tags')
-    .argument('<source>', 'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | PATH | - (stdin)')
-    .argument('[dest]', 'same forms; a bare PATH or - (stdout) is a docker-archive (default: -)')
+    .argument(
+      '<source>',
+      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | containers-storage:NAME[:TAG]|ID ' +
+        '(or podman:…) | PATH | - (stdin)',
+    )
+    .argument('[dest]', 'same forms (containers-storage: needs a NAME); a bare PATH or - (stdout) is a docker-archive')
     .option('-t, --tag <name>', "name the output image (repeatable; default: the source's names)", collect, [])
     .addOption(
       new Option(
@@ -35,7 +40,13 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--force', 'replace an existing DEST, once the new output is complete')
-    .option('--tmp-dir <dir>', 'where to spool stdin / stdout archives (default: $TMPDIR)')
+    .option(
+      '--tmp-dir <dir>',
+      'where stdin / stdout archives are spooled and podman archives are kept while used: a containers-storage: ' +
+        'source needs room for one docker-archive of the image (podman save), a containers-storage: DEST for ' +
+        'one of the flat image (default: $TMPDIR)',
+    )
+    .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success')
@@ -63,6 +74,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     platform: flags.platform,
     force: flags.force,
     tmpDir: flags.tmpDir,
+    podman: podmanProgram(flags.podman),
     verify: flags.verify,
     stdin: process.stdin,
     stdout: process.stdout,

@@ -24,13 +24,16 @@ export interface InspectOptions {
   top?: number;
   /** What a source "-" reads. */
   stdin?: Readable;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** Inspect the image `options.source` names. Errors: those of opening and reading it. */
 export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   const ref = parseReference(options.source, 'source');
-  const opened = await openSource(ref, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
+  const { tmpDir, stdin, podman } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, podman });
   try {
     return await inspectImage(opened.image, options.source, options.top);
   } finally {

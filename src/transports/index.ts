@@ -3,16 +3,19 @@
  * A bare path is read as whatever it holds and written as a docker-archive; "-" is stdio.
  */
 import { pathSinks, pathSource } from './path.js';
+import { podmanSink, podmanSource } from './podman/index.js';
 import { stdioSinks, stdioSource } from './stdio.js';
 import type { ImageReference, OpenedImage, Sink, SourceOptions } from './types.js';
 
 /** Open the image `ref` names; the caller must call close() (it removes a stdin spool). */
 export function openSource(ref: ImageReference, options: SourceOptions = {}): Promise<OpenedImage> {
+  if (ref.transport === 'containers-storage') return podmanSource.open(ref, options);
   return (ref.transport === 'stdio' ? stdioSource : pathSource).open(ref, options);
 }
 
 /** The sink that writes `ref`. */
 export function sinkFor(ref: ImageReference): Sink {
+  if (ref.transport === 'containers-storage') return podmanSink;
   if (ref.transport === 'stdio') return stdioSinks[ref.format ?? 'docker-archive'];
   return pathSinks[ref.transport === 'auto' ? 'docker-archive' : ref.transport];
 }

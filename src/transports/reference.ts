@@ -4,6 +4,7 @@
  * Linux (so a path cannot contain ':'; "./a:b" style paths without a transport are bare paths).
  */
 import { LayerflatError } from '../errors.js';
+import { PODMAN_PREFIXES, parsePodmanImage } from './podman/reference.js';
 import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
@@ -22,11 +23,6 @@ const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
       'save it first: docker save REF -o image.tar, then flatten docker-archive:image.tar ' +
       '(or pipe: docker save REF | layerflat … -)',
     dest: 'write docker-archive:flat.tar, then docker load -i flat.tar (or pipe: layerflat … - | docker load)',
-  },
-  'containers-storage': {
-    source:
-      'save it first: podman save --format docker-archive -o image.tar REF, then flatten docker-archive:image.tar',
-    dest: 'write docker-archive:flat.tar, then podman load -i flat.tar',
   },
   dir: {
     source: 'convert it first: skopeo copy dir:PATH oci:layout:REF, then flatten oci:layout:REF',
@@ -61,7 +57,8 @@ function checkRef(text: string, transport: string, ref: string, role: 'source' |
  * - "-" → transport 'stdio' (stdin for a source, stdout for a destination); a PATH of "-" for
  *   the archive transports is stdio in that format;
  * - text without a transport prefix → transport 'auto' with the whole text as the path;
- * - docker://, docker-daemon:, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
+ * - `containers-storage:NAME[:TAG]|ID` or `podman:…` → podman's storage (podman/reference.ts);
+ * - docker://, docker-daemon:, dir: → UNSUPPORTED_TRANSPORT saying what to
  *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
  */
 export function parseReference(text: string, role: 'source' | 'dest'): ImageReference {
@@ -71,6 +68,9 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (text === '-') return { transport: 'stdio', path: '-' };
   if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
   const rest = text.slice(colon + 1);
+  if ((PODMAN_PREFIXES as readonly string[]).includes(prefix)) {
+    return { transport: 'containers-storage', path: parsePodmanImage(text, rest, role) };
+  }
   const hint = NOT_YET[prefix];
   if (hint) {
     const what = role === 'source' ? hint.source : hint.dest;
@@ -82,7 +82,8 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (!(SUPPORTED_TRANSPORTS as readonly string[]).includes(prefix)) {
     throw bad(
       text,
-      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF] or oci-archive:PATH[:REF] ` +
+      `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF], oci-archive:PATH[:REF] ` +
+        'or containers-storage:NAME[:TAG] ' +
         '(a file name containing ":" needs a leading "./")',
     );
   }

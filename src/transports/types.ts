@@ -11,10 +11,11 @@ export type Format = 'docker-archive' | 'oci' | 'oci-archive';
 
 /**
  * A parsed "transport:path[:ref]" reference. `transport` 'auto' is a bare path (its format is
- * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-").
+ * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-");
+ * for 'containers-storage' (also written "podman:") `path` is the image's NAME[:TAG] or ID.
  */
 export interface ImageReference {
-  transport: Format | 'auto' | 'stdio';
+  transport: Format | 'auto' | 'stdio' | 'containers-storage';
   path: string;
   ref?: string;
   format?: 'docker-archive' | 'oci-archive';
@@ -27,6 +28,8 @@ export interface SourceOptions {
   tmpDir?: string;
   /** What "-" reads; the library never reaches for the process's own streams itself. */
   stdin?: Readable;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** An opened image plus the means to release what opening it took (fds, spooled files). */
@@ -48,6 +51,10 @@ export interface SinkOptions {
   tmpDir?: string;
   /** What "-" writes to. */
   stdout?: Writable;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
+  /** The -t names asked for (not the source's): an engine's image gets them besides DEST's name. */
+  tags?: readonly string[];
   /**
    * Called once the output is complete under a temporary name and before it is put in place;
    * `staged` is a reference a Source can open. Throwing aborts the write and removes the staged
@@ -70,6 +77,9 @@ interface SinkIntent {
   compression: Compression;
   /** The output will be checked before it is put in place (so it cannot stream out as it is made). */
   verify: boolean;
+  /** As in SinkOptions. */
+  podman?: string;
+  tags?: readonly string[];
 }
 
 export interface Sink {

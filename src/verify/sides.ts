@@ -22,6 +22,8 @@ export interface SideOptions {
   tmpDir?: string;
   /** What "-" reads. */
   stdin?: Readable;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** The merged filesystem of an image's layers. */
@@ -44,7 +46,8 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
     }
   }
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const opened = await openSource(ref, { platform, tmpDir: options.tmpDir, stdin: options.stdin });
+  const { tmpDir, stdin, podman } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, podman });
   try {
     return await viewOfImage(opened.image);
   } finally {
