@@ -18,3 +18,5 @@ source "$E2E_ROOT/scripts/e2e/vfs-cost.sh"
 source "$E2E_ROOT/scripts/e2e/crafted.sh"
 # shellcheck source=integrity.sh
 source "$E2E_ROOT/scripts/e2e/integrity.sh"
+# shellcheck source=podman-transport.sh
+source "$E2E_ROOT/scripts/e2e/podman-transport.sh"

@@ -58,5 +58,7 @@ export async function podman(program: string, args: readonly string[], what: str
   const said = oneLine(run.stderr) || `exit status ${String(run.code)}`;
   const code = saysNoSuchImage(run.stderr) ? 'NOT_FOUND' : 'ENGINE_FAILED';
   const verb = args[0] === 'image' ? args.slice(0, 2).join(' ') : (args[0] ?? '');
-  throw new LayerflatError(code, `${what}: podman ${verb} failed: ${said}`, { located: true });
+  const problem =
+    code === 'NOT_FOUND' ? `podman has no such image (${verb}: ${said})` : `podman ${verb} failed: ${said}`;
+  throw new LayerflatError(code, `${what}: ${problem}`, { located: true });
 }
