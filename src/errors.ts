@@ -24,7 +24,8 @@ export type ErrorCode =
   | 'BAD_MANIFEST' // JSON that is not a valid manifest / index / config
   | 'UNKNOWN_MEDIA_TYPE' // a media type we cannot read
   | 'UNSUPPORTED' // valid input we deliberately do not handle (named precisely)
-  | 'MISSING_TOOL' // an external program we need (zstd) is not installed
+  | 'MISSING_TOOL' // an external program we need (zstd, podman) is not installed
+  | 'ENGINE_FAILED' // a container engine's command (podman save, load, tag) failed; carries its stderr
   | 'DEST_EXISTS' // the destination exists and --force was not given
   | 'VERIFY_FAILED' // --verify found the output differs from the input
   | 'IO' // an operating-system error reading or writing

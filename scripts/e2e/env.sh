@@ -20,3 +20,5 @@ source "$E2E_ROOT/scripts/e2e/crafted.sh"
 source "$E2E_ROOT/scripts/e2e/integrity.sh"
 # shellcheck source=daemon.sh
 source "$E2E_ROOT/scripts/e2e/daemon.sh"
+# shellcheck source=podman-transport.sh
+source "$E2E_ROOT/scripts/e2e/podman-transport.sh"

@@ -1,6 +1,6 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
 import { Command, Option } from 'commander';
-import { collect, wholeNumber } from './options.js';
+import { collect, PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
 import { flatten, LayerflatError, writesToStdout, type FlattenResult } from '../index.js';
 import { writeReport } from './output.js';
 import { humanBytes, humanSeconds } from './render/format.js';
@@ -14,6 +14,7 @@ interface FlattenFlags {
   platform?: string;
   force?: boolean;
   tmpDir?: string;
+  podman?: string;
   json?: boolean;
   quiet?: boolean;
   verify?: boolean;
@@ -24,10 +25,14 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .description('flatten an image into one layer, keeping its config, history and tags')
     .argument(
       '<source>',
-      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG] | ' +
-        'docker-daemon:ID | PATH | - (stdin)',
+      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG]|ID | ' +
+        'containers-storage:NAME[:TAG]|ID (or podman:…) | PATH | - (stdin)',
     )
-    .argument('[dest]', 'same forms but an ID; a bare PATH or - (stdout) is a docker-archive (default: -)')
+    .argument(
+      '[dest]',
+      'same forms but an ID (docker-daemon: and containers-storage: need a NAME); ' +
+        'a bare PATH or - (stdout) is a docker-archive (default: -)',
+    )
     .option('-t, --tag <name>', "name the output image (repeatable; default: the source's names)", collect, [])
     .addOption(
       new Option(
@@ -39,7 +44,14 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--from-layer <layer>', 'squash from this layer up (0-based index or digest prefix)')
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
     .option('--force', 'replace an existing DEST, once the new output is complete')
-    .option('--tmp-dir <dir>', 'where to spool stdin / stdout / docker-daemon archives (default: $TMPDIR)')
+    .option(
+      '--tmp-dir <dir>',
+      'where stdin / stdout / docker-daemon archives are spooled and podman archives are kept while used: ' +
+        'a docker-daemon: or containers-storage: source needs room for one docker-archive of the image, a ' +
+        'containers-storage: DEST (or a docker-daemon: one with --verify, --force or compression) for one of ' +
+        'the flat image (default: $TMPDIR)',
+    )
+    .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success')
@@ -76,6 +88,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     platform: flags.platform,
     force: flags.force,
     tmpDir: flags.tmpDir,
+    podman: podmanProgram(flags.podman),
     verify: flags.verify,
     stdin: process.stdin,
     stdout: process.stdout,

@@ -1,6 +1,6 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
 import { Command } from 'commander';
-import { wholeNumber } from './options.js';
+import { PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
 import { checkFileDest, inspect, writeFileSafely } from '../index.js';
 import { writeReport } from './output.js';
 import { formatInspectReport } from './render/inspect-table.js';
@@ -13,6 +13,7 @@ interface InspectFlags {
   top: number;
   platform?: string;
   tmpDir?: string;
+  podman?: string;
 }
 
 export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
@@ -23,15 +24,20 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
     )
     .argument(
       '<source>',
-      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG] ' +
-        '(at $DOCKER_HOST) | PATH | - (stdin)',
+      'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG]|ID ' +
+        '(at $DOCKER_HOST) | containers-storage:NAME[:TAG]|ID | PATH | - (stdin)',
     )
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--svg <file>', 'also write a chart of the VFS cost per layer, layered vs flattened, as an SVG file')
     .option('--force', 'replace an existing --svg file')
     .option('--top <n>', 'how many of the largest shadowed files to list', wholeNumber, 10)
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
-    .option('--tmp-dir <dir>', 'where to spool stdin and docker-daemon images (default: $TMPDIR)')
+    .option(
+      '--tmp-dir <dir>',
+      'where to spool stdin, or a docker-daemon: or containers-storage: image (one docker-archive of it) ' +
+        '(default: $TMPDIR)',
+    )
+    .option('--podman <program>', PODMAN_OPTION_HELP)
     .action((source: string, flags: InspectFlags) => run(() => inspectAction(source, flags)));
 }
 
@@ -43,6 +49,7 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     top: flags.top,
     platform: flags.platform,
     tmpDir: flags.tmpDir,
+    podman: podmanProgram(flags.podman),
     stdin: process.stdin,
     dockerHost: process.env['DOCKER_HOST'],
   });

@@ -11,3 +11,12 @@ export function wholeNumber(value: string): number {
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
+
+/** --podman: the podman program for containers-storage: / podman: references. */
+export const PODMAN_OPTION_HELP =
+  'the podman program for containers-storage: / podman: (default: $LAYERFLAT_PODMAN, else podman on PATH)';
+
+/** The podman program: --podman, else $LAYERFLAT_PODMAN (the library itself never reads the environment). */
+export function podmanProgram(flag: string | undefined): string | undefined {
+  return flag ?? (process.env['LAYERFLAT_PODMAN'] || undefined);
+}

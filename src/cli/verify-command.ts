@@ -1,6 +1,6 @@
 /** `layerflat verify A B`: are two images (or an image and an export tar) the same filesystem? */
 import { Command } from 'commander';
-import { wholeNumber } from './options.js';
+import { PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
 import { writeReport } from './output.js';
 import { displayPath, ENGINE_PATHS, verify, type VerifyResult } from '../index.js';
 
@@ -9,6 +9,7 @@ interface VerifyFlags {
   ignoreEngineFiles?: boolean;
   platform?: string;
   tmpDir?: string;
+  podman?: string;
   json?: boolean;
   max: number;
 }
@@ -33,12 +34,20 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
       `leave out what engines add to containers (${ENGINE_PATHS.join(', ')}) and the mtimes of /, /etc, /run`,
     )
     .option('--platform <os/arch[/variant]>', 'image to pick from a multi-platform index')
-    .option('--tmp-dir <dir>', 'where to spool stdin and docker-daemon images')
+    .option('--tmp-dir <dir>', 'where to spool stdin, docker-daemon images and podman save archives (one image each)')
+    .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--max <n>', 'differences to list before the counts', wholeNumber, 50)
     .option('--json', 'print a machine-readable result')
     .action((a: string, b: string, flags: VerifyFlags) =>
       run(async () => {
-        const result = await verify({ a, b, ...flags, stdin: process.stdin, dockerHost: process.env['DOCKER_HOST'] });
+        const result = await verify({
+          a,
+          b,
+          ...flags,
+          podman: podmanProgram(flags.podman),
+          stdin: process.stdin,
+          dockerHost: process.env['DOCKER_HOST'],
+        });
         await writeReport(
           process.stdout,
           flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max),

@@ -48,6 +48,8 @@ export interface FlattenOptions {
   force?: boolean;
   /** Where to spool stdin / stdout archives; default: the OS temp dir. */
   tmpDir?: string;
+  /** The podman program for containers-storage: / podman: (default: "podman" on PATH). */
+  podman?: string;
   /**
    * Before putting the output in place, check it is the same filesystem as the source. Always
    * done when --force is about to replace something that exists: a user's image is never
@@ -102,9 +104,10 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   const compression = options.compression ?? sink.defaultCompression;
   const force = options.force ?? false;
   // Before anything is read: a destination that cannot be written fails now, not after the layers.
-  const { tmpDir, dockerHost } = options;
-  const plan = await sink.prepare(destRef, { force, compression, verify: options.verify === true, dockerHost });
-  const opened = await openSource(sourceRef, { platform, tmpDir, stdin: options.stdin, dockerHost });
+  const { tmpDir, dockerHost, podman } = options;
+  const intent = { force, compression, verify: options.verify === true, dockerHost, podman, tags };
+  const plan = await sink.prepare(destRef, intent);
+  const opened = await openSource(sourceRef, { platform, tmpDir, stdin: options.stdin, dockerHost, podman });
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
@@ -114,7 +117,16 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       notes.push(`nothing above the ${keep} kept layers to squash: the image is written unchanged`);
     }
     const beforeCommit = verify ? (staged: ImageReference) => verifyOutput(image, staged, options) : undefined;
-    const sinkOptions = { compression, force, tmpDir, stdout: options.stdout, dockerHost, beforeCommit };
+    const sinkOptions = {
+      compression,
+      force,
+      tmpDir,
+      stdout: options.stdout,
+      dockerHost,
+      beforeCommit,
+      podman,
+      tags,
+    };
     const squash = keep < image.layers.length;
     const tool = `layerflat ${VERSION}`;
     const config = squash ? flatConfig(image.config, { keep, layerCount: image.layers.length, tool }) : image.config;
@@ -328,7 +340,7 @@ function result(
     manifestDigest: String(written.manifestDigest),
     configDigest: String(written.configDigest),
     layers: written.layers.map((l) => ({ ...l, digest: String(l.digest), diffId: String(l.diffId) })),
-    tags: [...tags],
+    tags: [...(written.names ?? tags)],
     verified,
     notes,
     seconds: (performance.now() - started) / 1000,

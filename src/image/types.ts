@@ -125,4 +125,6 @@ export interface WriteResult {
   configDigest: Digest;
   layers: { digest: Digest; diffId: Digest; size: number; mediaType: string }[];
   bytesWritten: number;
+  /** The names the image got, when the sink decides them (an engine's storage). */
+  names?: string[];
 }

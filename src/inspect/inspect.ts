@@ -26,14 +26,16 @@ export interface InspectOptions {
   stdin?: Readable;
   /** The Docker daemon for docker-daemon: references (a DOCKER_HOST value). */
   dockerHost?: string;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** Inspect the image `options.source` names. Errors: those of opening and reading it. */
 export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   const ref = parseReference(options.source, 'source');
-  const { tmpDir, stdin, dockerHost } = options;
-  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost });
+  const { tmpDir, stdin, dockerHost, podman } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman });
   try {
     return await inspectImage(opened.image, options.source, options.top);
   } finally {

@@ -5,17 +5,20 @@
 import { daemonSink } from './docker-daemon/sink.js';
 import { daemonSource } from './docker-daemon/source.js';
 import { pathSinks, pathSource } from './path.js';
+import { podmanSink, podmanSource } from './podman/index.js';
 import { stdioSinks, stdioSource } from './stdio.js';
 import type { ImageReference, OpenedImage, Sink, SourceOptions } from './types.js';
 
 /** Open the image `ref` names; the caller must call close() (it removes a stdin spool). */
 export function openSource(ref: ImageReference, options: SourceOptions = {}): Promise<OpenedImage> {
   if (ref.transport === 'docker-daemon') return daemonSource.open(ref, options);
+  if (ref.transport === 'containers-storage') return podmanSource.open(ref, options);
   return (ref.transport === 'stdio' ? stdioSource : pathSource).open(ref, options);
 }
 
 /** The sink that writes `ref`. */
 export function sinkFor(ref: ImageReference): Sink {
+  if (ref.transport === 'containers-storage') return podmanSink;
   if (ref.transport === 'stdio') return stdioSinks[ref.format ?? 'docker-archive'];
   if (ref.transport === 'docker-daemon') return daemonSink;
   return pathSinks[ref.transport === 'auto' ? 'docker-archive' : ref.transport];

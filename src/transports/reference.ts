@@ -5,6 +5,7 @@
  */
 import { LayerflatError } from '../errors.js';
 import { parseDaemonImage } from './docker-daemon/name.js';
+import { PODMAN_PREFIXES, parsePodmanImage } from './podman/reference.js';
 import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
@@ -17,11 +18,6 @@ const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
       'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), ' +
       'then flatten that',
     dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
-  },
-  'containers-storage': {
-    source:
-      'save it first: podman save --format docker-archive -o image.tar REF, then flatten docker-archive:image.tar',
-    dest: 'write docker-archive:flat.tar, then podman load -i flat.tar',
   },
   dir: {
     source: 'convert it first: skopeo copy dir:PATH oci:layout:REF, then flatten oci:layout:REF',
@@ -57,7 +53,8 @@ function checkRef(text: string, transport: string, ref: string, role: 'source' |
  *   the archive transports is stdio in that format;
  * - `docker-daemon:NAME[:TAG]` (or an image ID, for a source) → the Docker daemon, NAME as path;
  * - text without a transport prefix → transport 'auto' with the whole text as the path;
- * - docker://, containers-storage:, dir: → UNSUPPORTED_TRANSPORT saying what to
+ * - `containers-storage:NAME[:TAG]|ID` or `podman:…` → podman's storage (podman/reference.ts);
+ * - docker://, dir: → UNSUPPORTED_TRANSPORT saying what to
  *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
  */
 export function parseReference(text: string, role: 'source' | 'dest'): ImageReference {
@@ -68,6 +65,9 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
   const rest = text.slice(colon + 1);
   if (prefix === 'docker-daemon') return { transport: 'docker-daemon', path: parseDaemonImage(rest, role, text) };
+  if ((PODMAN_PREFIXES as readonly string[]).includes(prefix)) {
+    return { transport: 'containers-storage', path: parsePodmanImage(text, rest, role) };
+  }
   const hint = NOT_YET[prefix];
   if (hint) {
     const what = role === 'source' ? hint.source : hint.dest;
@@ -80,7 +80,7 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
     throw bad(
       text,
       `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF], oci-archive:PATH[:REF] ` +
-        'or docker-daemon:NAME[:TAG] ' +
+        'docker-daemon:NAME[:TAG] or containers-storage:NAME[:TAG] ' +
         '(a file name containing ":" needs a leading "./")',
     );
   }

@@ -12,10 +12,11 @@ export type Format = 'docker-archive' | 'oci' | 'oci-archive';
 /**
  * A parsed "transport:path[:ref]" reference. `transport` 'auto' is a bare path (its format is
  * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-");
- * 'docker-daemon' has the daemon's name for the image (NAME[:TAG] or an ID) as `path`.
+ * 'docker-daemon' has the daemon's name for the image (NAME[:TAG] or an ID) as `path`; for
+ * 'containers-storage' (also written "podman:") `path` is the image's NAME[:TAG] or ID.
  */
 export interface ImageReference {
-  transport: Format | 'auto' | 'stdio' | 'docker-daemon';
+  transport: Format | 'auto' | 'stdio' | 'docker-daemon' | 'containers-storage';
   path: string;
   ref?: string;
   format?: 'docker-archive' | 'oci-archive';
@@ -30,6 +31,8 @@ export interface SourceOptions {
   stdin?: Readable;
   /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value; default its socket). */
   dockerHost?: string;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** An opened image plus the means to release what opening it took (fds, spooled files). */
@@ -53,6 +56,10 @@ export interface SinkOptions {
   stdout?: Writable;
   /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value). */
   dockerHost?: string;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
+  /** The -t names asked for (not the source's): an engine's image gets them besides DEST's name. */
+  tags?: readonly string[];
   /**
    * Called once the output is complete under a temporary name and before it is put in place;
    * `staged` is a reference a Source can open. Throwing aborts the write and removes the staged
@@ -77,6 +84,9 @@ interface SinkIntent {
   verify: boolean;
   /** The Docker daemon's address for docker-daemon: (a DOCKER_HOST value). */
   dockerHost?: string;
+  /** As in SinkOptions. */
+  podman?: string;
+  tags?: readonly string[];
 }
 
 export interface Sink {

@@ -24,6 +24,8 @@ export interface SideOptions {
   stdin?: Readable;
   /** The Docker daemon for docker-daemon: references (a DOCKER_HOST value). */
   dockerHost?: string;
+  /** The podman program for containers-storage: (default: "podman" on PATH). */
+  podman?: string;
 }
 
 /** The merged filesystem of an image's layers. */
@@ -46,8 +48,8 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
     }
   }
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const { tmpDir, stdin, dockerHost } = options;
-  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost });
+  const { tmpDir, stdin, dockerHost, podman } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman });
   try {
     return await viewOfImage(opened.image);
   } finally {

@@ -67,8 +67,6 @@ describe('parseReference', () => {
       'dest',
       /"docker:".*destination.*skopeo copy docker-archive:flat.tar docker:\/\/REF/,
     ],
-    ['containers-storage:localhost/x', 'source', /"containers-storage:".*podman save --format docker-archive/],
-    ['containers-storage:x', 'dest', /"containers-storage:".*podman load/],
     ['dir:/tmp/x', 'source', /"dir:".*skopeo copy dir:PATH oci:/],
     ['dir:/tmp/x', 'dest', /"dir:".*skopeo copy oci:layout:REF dir:PATH/],
   ];

@@ -1,0 +1,3 @@
+/** podman / containers-storage: an image in the storage of the podman that runs as the user. */
+export { podmanSource } from './source.js';
+export { podmanSink } from './sink.js';
