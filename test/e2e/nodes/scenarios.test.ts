@@ -37,7 +37,7 @@ interface Step {
   args: string[];
   /** A file fed to stdin. */
   stdin?: string;
-  /** Feed only the first half of stdin, keep it open, and send this signal after a second. */
+  /** Feed only the first half of stdin, keep it open, and send this signal once the run spools it. */
   interrupt?: NodeJS.Signals;
   code: number;
 }
@@ -201,10 +201,14 @@ function run(runner: Runner, dir: string, step: Step): Promise<Outcome['steps'][
   const input = step.stdin === 'TRUNCATED' || step.interrupt ? path.join(WORK, 'truncated.tar') : step.stdin;
   if (step.interrupt) {
     fs.createReadStream(input!).pipe(child.stdin, { end: false });
-    setTimeout(() => {
-      spooling = fs.readdirSync(dir).length > 0; // the run had made its temporary file
+    // Signal once the run has made its temporary file (or after 30 s, which the test reports).
+    const started = Date.now();
+    const poll = setInterval(() => {
+      spooling = fs.readdirSync(dir).length > 0;
+      if (!spooling && Date.now() - started < 30_000) return;
+      clearInterval(poll);
       child.kill(step.interrupt);
-    }, 1000);
+    }, 50);
   } else if (input) fs.createReadStream(input).pipe(child.stdin);
   else child.stdin.end();
   return new Promise((resolve) =>
