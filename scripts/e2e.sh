@@ -56,8 +56,11 @@ FIX="$E2E_ROOT/test/fixtures"
 # minute as their mtime (a run of the original and one of the flat image a minute apart differed).
 # shellcheck disable=SC2016 # expanded by the shell inside the container
 PROBE_REALISTIC='id; getcap /usr/local/bin/lf-capped /usr/bin/ping; ls -lan /opt/app /opt/app/data /opt/app/etc /opt/app/etc/app.conf.d; ls -lanA /home/jovyan | grep -v " work\$"; stat -c "%a %u:%g %h %s %n" /opt/conda/lib/os.py /opt/conda/doc /opt/app/data/seed.txt /opt/app/data/seed-hardlink.txt; readlink /opt/conda/doc/python3; test ! -e /opt/app/scratch.bin && echo scratch.bin gone; ls -A /var/lib/apt/lists | wc -l; python3 -c "import sys; print(sys.version_info[:2])"; pwd; echo "$LF_SPACED"'
+# The listings leave out "." and ".." (-A): ".." of a top-level directory is "/", whose mtime is
+# the container's creation minute (two runs a minute apart differed); the top-level directories'
+# own metadata is printed by stat instead.
 # shellcheck disable=SC2016
-PROBE_RULES='id; cat /rules/hl/a /rules/hl/b /rules/hl/b2 /rules/readd /rules/d2f; ls -lanR /rules /modes /srv; ls -la /special | grep -v null-dev; pwd; echo "$LF_SPACED"'
+PROBE_RULES='id; cat /rules/hl/a /rules/hl/b /rules/hl/b2 /rules/readd /rules/d2f; stat -c "%a %u:%g %Y %n" /rules /modes /srv /special; ls -lanRA /rules /modes /srv; ls -lA /special | grep -v null-dev; pwd; echo "$LF_SPACED"'
 
 # --- the end: remove what we made, then the closing line --------------------------------------
 
