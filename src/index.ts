@@ -1,8 +1,9 @@
 /**
  * layerflat as a library: flatten an image, verify that two images are the same filesystem,
- * inspect what layers cost, reclaim an engine's disk by flattening its images in place. The CLI uses only what is exported here. The library never touches
- * the process: streams for "-" are passed in, and a program that wants temporary files removed
- * when it is interrupted calls `removeTemporaries()` from its own signal handler.
+ * inspect what layers cost, reclaim an engine's disk by flattening its images in place. The CLI
+ * uses only what is exported here. The library never touches the process: streams for "-" are
+ * passed in, and a program that wants temporary files removed when it is interrupted calls
+ * `removeTemporaries()` from its own signal handler.
  */
 export { flatten, type FlattenOptions, type FlattenProgress, type FlattenResult } from './flatten/flatten.js';
 export { verify, ENGINE_PATHS, type VerifyOptions, type VerifyResult } from './verify/verify.js';

@@ -137,5 +137,6 @@ function summary(r: ReclaimResult): string {
     : r.dryRun
       ? `; predicted saving ${humanBytes(r.images.reduce((s, i) => s + (i.predicted?.savingBytes ?? 0), 0))}`
       : '';
-  return `reclaim (${r.engine}): ${done}, ${rest}${freed}${r.stoppedForSpace ? '; stopped: not enough free space' : ''}`;
+  const stopped = r.stoppedForSpace ? '; stopped: not enough free space' : '';
+  return `reclaim (${r.engine}): ${done}, ${rest}${freed}${stopped}`;
 }

@@ -16,8 +16,8 @@
  */
 import type { StoredImage } from '../transports/types.js';
 
-export const PHASES = ['planned', 'loaded', 'verified', 'tags-moved', 'original-removed', 'done'] as const;
-export type Phase = (typeof PHASES)[number];
+/** The phases, in order; the last two are never in a record (it is gone by then), only reported. */
+export type Phase = 'planned' | 'loaded' | 'verified' | 'tags-moved' | 'original-removed' | 'done';
 
 export interface JournalRecord {
   version: 1;

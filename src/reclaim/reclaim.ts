@@ -252,10 +252,11 @@ class Run {
     };
     if (last === 'kept') {
       const users = (await this.store.containers()).filter((c) => c.imageId === record.originalId);
+      const used = users.map((u) => u.name);
       Object.assign(report, {
         status: 'kept',
-        reason: `${users.length} container(s) use the original, which is kept (untagged): ${users.map((u) => u.name).join(', ')}`,
-        containers: users.map((u) => u.name),
+        reason: `${users.length} container(s) use the original, which is kept (untagged): ${used.join(', ')}`,
+        containers: used,
       });
     } else if (last !== 'gone') {
       await this.steps([last]);

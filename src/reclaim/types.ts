@@ -1,7 +1,7 @@
 /** What `reclaim` reports; JSON output is these objects as they are. Every size is in bytes. */
 import type { Phase } from './journal.js';
 
-export type ImageStatus =
+type ImageStatus =
   | 'reclaimed' // flat image carries every name, the original is removed
   | 'kept' // flat image carries every name; the original stays for the containers that use it
   | 'planned' // --dry-run: would be reclaimed
