@@ -9,7 +9,8 @@
 # removed), flatten B and keep B's original for its container (reported), and free disk as `du`
 # measures it. Then the fault test: for each phase, LAYERFLAT_RECLAIM_STOP_AFTER=PHASE makes the
 # CLI kill -9 itself there; after every kill each name of A must be on the original or on the
-# verified flat image, and the next run must finish. A second reclaim while one runs exits 3.
+# verified flat image, and the next run must finish. A second reclaim while one runs exits 3; a
+# --tmp-dir without room stops it before anything is written.
 # The CLI is $E2E_CLI when set, else the RHEL 7 tarball's launcher when the setup built it, else dist/.
 
 rc_dir() { printf '%s/reclaim' "$(lf_rootless_dir)"; }
@@ -188,6 +189,24 @@ rc_locked() {
   [ "$rc" = 3 ] && grep -q 'BUSY' <<<"$err"
 }
 
+# rc_space — a --tmp-dir too small for the image (a 64 MiB tmpfs; reclaim keeps 256 MiB free):
+# exit 1, the image "stopped" with a line naming the directory and the numbers, nothing changed.
+rc_space() {
+  local d rc=0; d="$(rc_dir)"
+  rc_load_a
+  mkdir -p "$d/small"
+  mount -t tmpfs -o size=64m,mode=0700 lf-rc-small "$d/small"
+  chown "$LF_ROOTLESS_USER:" "$d/small"
+  rc_reclaim --tmp-dir "$d/small" 'lf-rc/rules:a*' >"$d/space.out" || rc=$?
+  umount "$d/small"
+  cat "$d/space.out"
+  echo "exit $rc"
+  [ "$rc" = 1 ]
+  grep -qE "^stopped .*lf-rc/rules:a1.* - $d/small has [0-9]+ bytes free; this image needs about [0-9]+" "$d/space.out"
+  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.id")" ] && [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.id")" ]
+  [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+}
+
 rc_cleanup() {
   rc_user podman rm -af >/dev/null 2>&1 || true
   rc_user podman rmi -af >/dev/null
@@ -218,6 +237,8 @@ e2e_reclaim_cases() {
         rc_fault "$phase" || true
     done
     e2e_check "reclaim: a second reclaim of the same storage while one runs exits 3 (BUSY)" rc_locked || true
+    e2e_check "reclaim: a --tmp-dir without room → stopped before anything is written, exit 1, the numbers named" \
+      rc_space || true
   else
     e2e_not_run "reclaim fault tests" "the first reclaim did not flatten A"
   fi

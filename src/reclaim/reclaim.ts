@@ -119,6 +119,8 @@ class Run {
   }
 
   private async one(image: StoredImage): Promise<ImageReport> {
+    const room = this.o.dryRun ? undefined : await this.roomFor(image);
+    if (room) return base(image, 'stopped', room);
     const { vfs } = await inspect({
       source: this.store.reference(image.id),
       tmpDir: this.o.tmpDir,
@@ -133,8 +135,6 @@ class Run {
     const short = savingShortfall(vfs, this.minSaving);
     if (short) return { ...base(image, 'skipped', short), predicted };
     if (this.o.dryRun) return { ...base(image, 'planned'), predicted };
-    const room = await this.roomFor(image, vfs.flatImageBytes);
-    if (room) return { ...base(image, 'stopped', room), predicted };
     const record: JournalRecord = {
       version: 1,
       originalId: image.id,
@@ -168,8 +168,14 @@ class Run {
     return { ...report, predicted };
   }
 
-  /** Why the next image would not fit (the numbers), or undefined when it does. */
-  private async roomFor(image: StoredImage, flatBytes: number): Promise<string | undefined> {
+  /**
+   * Why the next image would not fit (the numbers), or undefined when it does. Checked before
+   * anything is saved, so the bound is the engine's size of the image (its layers' bytes, at least
+   * the flat layer's): the temporary dir holds one save of it and the flat archive, the storage
+   * the flat image.
+   */
+  private async roomFor(image: StoredImage): Promise<string | undefined> {
+    const flatBytes = image.size;
     const reserve = this.o.reserveBytes ?? DEFAULT_RESERVE;
     const tmp = this.o.tmpDir ?? os.tmpdir();
     const storage = await this.store.storageDir();

@@ -1,0 +1,45 @@
+/**
+ * `layerflat reclaim` through the built bin (built here if missing): its usage errors and exit
+ * codes — the whole run against a real podman is the e2e part "reclaim" (scripts/e2e/reclaim.sh).
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BIN = path.join(ROOT, 'dist', 'cli', 'main.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lf-reclaim-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+beforeAll(() => {
+  if (!fs.existsSync(BIN)) spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+});
+
+function reclaim(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, 'reclaim', '--state-dir', path.join(tmp, 'state'), ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, LAYERFLAT_PODMAN: '' },
+  });
+  return { code: r.status, stderr: r.stderr.trim().split('\n') };
+}
+
+describe('layerflat reclaim (CLI)', () => {
+  it('refuses a bad --min-saving with one USAGE line, exit 2', () => {
+    const r = reclaim('--min-saving', 'lots', '--podman', path.join(tmp, 'no-podman'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/^layerflat: error \[USAGE\]: --min-saving "lots"/)]);
+  });
+
+  it('says podman is missing in one line, exit 2', () => {
+    const r = reclaim('--podman', path.join(tmp, 'no-podman'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/^layerflat: error \[MISSING_TOOL\]: .*podman/)]);
+  });
+
+  it('refuses --engine docker (not built yet) and an unknown engine, exit 2', () => {
+    expect(reclaim('--engine', 'docker')).toMatchObject({ code: 2, stderr: [expect.stringMatching(/UNSUPPORTED/)] });
+    expect(reclaim('--engine', 'lxc')).toMatchObject({ code: 2, stderr: [expect.stringMatching(/USAGE.*lxc/)] });
+  });
+});
