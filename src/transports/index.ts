@@ -4,6 +4,7 @@
  */
 import { daemonSink } from './docker-daemon/sink.js';
 import { daemonSource } from './docker-daemon/source.js';
+import { daemonStore } from './docker-daemon/store.js';
 import { pathSinks, pathSource } from './path.js';
 import { podmanSink, podmanSource } from './podman/index.js';
 import { podmanStore } from './podman/store.js';
@@ -26,11 +27,9 @@ export function sinkFor(ref: ImageReference): Sink {
   return pathSinks[ref.transport === 'auto' ? 'docker-archive' : ref.transport];
 }
 
-/** The image storage of an engine, for reclaim: podman's (the program given, else on PATH). */
+/** The image storage of an engine, for reclaim: podman's (the program given, else on PATH), or the Docker daemon's. */
 export function engineStore(engine: string, options: { podman?: string; dockerHost?: string }): EngineStore {
   if (engine === 'podman') return podmanStore(options.podman);
-  if (engine === 'docker') {
-    throw new LayerflatError('UNSUPPORTED', 'reclaim --engine docker is not implemented yet; use --engine podman');
-  }
+  if (engine === 'docker') return daemonStore(options.dockerHost);
   throw new LayerflatError('USAGE', `--engine ${JSON.stringify(engine)}: expected podman or docker`);
 }

@@ -38,8 +38,14 @@ describe('layerflat reclaim (CLI)', () => {
     expect(r.stderr).toEqual([expect.stringMatching(/^layerflat: error \[MISSING_TOOL\]: .*podman/)]);
   });
 
-  it('refuses --engine docker (not built yet) and an unknown engine, exit 2', () => {
-    expect(reclaim('--engine', 'docker')).toMatchObject({ code: 2, stderr: [expect.stringMatching(/UNSUPPORTED/)] });
+  it('says an unreachable Docker daemon and an unknown engine in one line, exit 2', () => {
+    const sock = `unix://${path.join(tmp, 'no.sock')}`;
+    const r = spawnSync(process.execPath, [BIN, 'reclaim', '--engine', 'docker', '--state-dir', path.join(tmp, 's')], {
+      encoding: 'utf8',
+      env: { ...process.env, DOCKER_HOST: sock },
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^layerflat: error \[IO\]: .*no\.sock/)]);
     expect(reclaim('--engine', 'lxc')).toMatchObject({ code: 2, stderr: [expect.stringMatching(/USAGE.*lxc/)] });
   });
 });

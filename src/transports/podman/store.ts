@@ -6,7 +6,7 @@
  * `unshare du` to measure the storage as the user's namespace sees it.
  */
 import type { EngineStore, StoredContainer } from '../types.js';
-import { freeBytes } from './free-space.js';
+import { freeBytes } from '../../fsio/free-space.js';
 import { parseContainers, parseGraphRoot, parseIdList, parseStoredImages } from './store-output.js';
 import { podman, runPodman } from './run.js';
 
