@@ -124,8 +124,8 @@ e2e_setup() {
   if [ "$E2E_BUILT" = 1 ] && ! e2e_check "the RHEL 7 tarball, unpacked for the round trips" e2e_unpack_tarball; then
     E2E_BUILT=0
   fi
-  if e2e_part realistic || e2e_part docker || e2e_part daemon || e2e_part crafted || e2e_part integrity ||
-    e2e_part vfs; then
+  if e2e_part realistic || e2e_part docker || e2e_part daemon || e2e_part reclaim || e2e_part crafted ||
+    e2e_part integrity || e2e_part vfs; then
     e2e_check "dockerd on vfs, private socket under the state dir" e2e_start_docker && E2E_DOCKER=1
   else
     e2e_note "no part needs dockerd: not starting it"

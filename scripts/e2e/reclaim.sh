@@ -11,6 +11,7 @@
 # CLI kill -9 itself there; after every kill each name of A must be on the original or on the
 # verified flat image, and the next run must finish. A second reclaim while one runs exits 3; a
 # --tmp-dir without room stops it before anything is written.
+# The same first run against dockerd (vfs) over DOCKER_HOST (--engine docker), as root.
 # The CLI is $E2E_CLI when set, else the RHEL 7 tarball's launcher when the setup built it, else dist/.
 
 rc_dir() { printf '%s/reclaim' "$(lf_rootless_dir)"; }
@@ -39,6 +40,8 @@ CONF
   chmod 0755 "$d"
   chmod 0644 "$d/storage.conf" "$d/containers.conf"
 }
+
+# (Every check below is a plain command: `set -e` ignores the left side of && and a command under !.)
 
 # rc_user CMD... — CMD as the rootless user, podman configured as above.
 rc_user() {
@@ -84,7 +87,8 @@ rc_setup() {
   rc_user podman rmi localhost/layerflat-fixture/rules:podman >/dev/null
   rc_id "$RC_B" >"$d/b.id"
   rc_user podman create --name lf-rc-user --network none "$RC_B" >/dev/null
-  [ "$(rc_layers "$RC_A1")" = 19 ] && [ "$(rc_layers "$RC_B")" -gt 1 ]
+  [ "$(rc_layers "$RC_A1")" = 19 ]
+  [ "$(rc_layers "$RC_B")" -gt 1 ]
   rc_user podman images
 }
 
@@ -96,7 +100,7 @@ rc_dry_run() {
   [ "$(rc_layers "$RC_A1")" = 19 ] # nothing changed
   rc_reclaim --dry-run 'lf-rc/rules:a*' | tee "$d/dry.txt"
   grep -q '^planned .*lf-rc/rules:a1.*predicted saving' "$d/dry.txt"
-  ! grep -q 'rules:b' "$d/dry.txt"
+  if grep -q 'rules:b' "$d/dry.txt"; then echo "the pattern should leave B out"; return 1; fi
 }
 
 rc_run() {
@@ -116,9 +120,10 @@ rc_run() {
 rc_a_flat() {
   local d a1 a2; d="$(rc_dir)"
   a1="$(rc_id "$RC_A1")"; a2="$(rc_id "$RC_A2")"
-  [ "$a1" = "$a2" ] && [ "$a1" != "$(cat "$d/a.id")" ]
+  [ "$a1" = "$a2" ]
+  [ "$a1" != "$(cat "$d/a.id")" ]
   [ "$(rc_layers "$RC_A1")" = 1 ]
-  ! rc_user podman image exists "$(cat "$d/a.id")" # the original is gone
+  if rc_user podman image exists "$(cat "$d/a.id")"; then echo "the original is still there"; return 1; fi
   local out; out="$(rc_user podman run --rm --network none "$RC_A1")"
   echo "output: $out"
   [ "$out" = layerflat-ok ]
@@ -169,9 +174,11 @@ rc_fault() {
   echo "second run: exit $rc"
   [ "$rc" = 0 ]
   rc_names_safe
-  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.flat.id")" ] && [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.flat.id")" ]
-  ! rc_user podman image exists "$(cat "$d/a.id")"
-  ! rc_user podman image exists "localhost/layerflat-reclaim/$(head -c 12 "$d/a.id"):flat"
+  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.flat.id")" ]
+  [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.flat.id")" ]
+  if rc_user podman image exists "$(cat "$d/a.id")"; then echo "the original is still there"; return 1; fi
+  local temp; temp="localhost/layerflat-reclaim/$(head -c 12 "$d/a.id"):flat"
+  if rc_user podman image exists "$temp"; then echo "$temp is still there"; return 1; fi
   [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
 }
 
@@ -203,7 +210,8 @@ rc_space() {
   echo "exit $rc"
   [ "$rc" = 1 ]
   grep -qE "^stopped .*lf-rc/rules:a1.* - $d/small has [0-9]+ bytes free; this image needs about [0-9]+" "$d/space.out"
-  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.id")" ] && [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.id")" ]
+  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.id")" ]
+  [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.id")" ]
   [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
 }
 
@@ -212,6 +220,72 @@ rc_cleanup() {
   rc_user podman rmi -af >/dev/null
   rc_user podman unshare rm -rf "$(rc_dir)/store"
   rm -rf "$(rc_dir)"
+}
+
+# --- docker: the same run against dockerd (vfs), over DOCKER_HOST, as root ----------------------
+
+rcd_dir() { echo "$E2E_WORK/reclaim-docker"; }
+rcd_layerflat() { DOCKER_HOST="unix://$(lf_docker_sock)" layerflat "$@"; }
+rcd_reclaim() { rcd_layerflat reclaim --engine docker --state-dir "$(rcd_dir)/state" "$@"; }
+rcd_id() { lf_docker image inspect --format '{{.Id}}' "$1" | sed 's/^sha256://'; }
+rcd_layers() { lf_docker image inspect --format '{{len .RootFS.Layers}}' "$1"; }
+
+rcd_setup() {
+  rm -rf "$(rcd_dir)" && mkdir -p "$(rcd_dir)"
+  lf_docker load -q -i "$E2E_ROOT/test/fixtures/docker-rules.tar"
+  lf_docker tag layerflat-fixture/rules:docker lf-rcd/rules:a1
+  lf_docker tag layerflat-fixture/rules:docker lf-rcd/rules:a2
+  lf_docker rmi layerflat-fixture/rules:docker >/dev/null
+  lf_docker load -q -i "$E2E_ROOT/test/fixtures/podman-rules.tar"
+  lf_docker tag localhost/layerflat-fixture/rules:podman lf-rcd/rules:b
+  lf_docker rmi localhost/layerflat-fixture/rules:podman >/dev/null
+  lf_docker create --name lf-rcd-user --network none lf-rcd/rules:b >/dev/null
+  rcd_id lf-rcd/rules:a1 >"$(rcd_dir)/a.id"
+  rcd_id lf-rcd/rules:b >"$(rcd_dir)/b.id"
+  [ "$(rcd_layers lf-rcd/rules:a1)" = 19 ]
+}
+
+rcd_run() {
+  local d rc=0 out; d="$(rcd_dir)"
+  rcd_reclaim --json 'lf-rcd/*' >"$d/run.json" || rc=$?
+  e2e_json "$d/run.json" 'j.images.map((i) => i.status + " " + i.names.join(",") + " " + (i.reason ?? ""))'
+  e2e_json "$d/run.json" 'j.freed'
+  echo "exit $rc (1 expected: B is kept for its container)"
+  [ "$rc" = 1 ]
+  [ "$(rcd_layers lf-rcd/rules:a1)" = 1 ]
+  [ "$(rcd_id lf-rcd/rules:a1)" = "$(rcd_id lf-rcd/rules:a2)" ]
+  if lf_docker image inspect "$(cat "$d/a.id")" >/dev/null 2>&1; then echo "A's original is still there"; return 1; fi
+  out="$(lf_docker run --rm --network none lf-rcd/rules:a1)"
+  echo "runs: $out"
+  [ "$out" = layerflat-ok ]
+  rcd_layerflat verify "$E2E_ROOT/test/fixtures/docker-rules.tar" docker-daemon:lf-rcd/rules:a1
+  [ "$(e2e_json "$d/run.json" 'j.images.find((i) => i.names.includes("lf-rcd/rules:b")).status')" = kept ]
+  lf_docker image inspect "$(cat "$d/b.id")" >/dev/null # B's original, for its container
+  [ "$(rcd_layers lf-rcd/rules:b)" = 1 ]
+  [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+}
+
+rcd_cleanup() {
+  local i
+  lf_docker rm -f lf-rcd-user >/dev/null
+  for i in lf-rcd/rules:a1 lf-rcd/rules:a2 lf-rcd/rules:b "$(cat "$(rcd_dir)/b.id")"; do
+    lf_docker rmi "$i" >/dev/null 2>&1 || true
+  done
+  [ -z "$(lf_docker images -q 'lf-rcd/*')" ]
+  rm -rf "$(rcd_dir)"
+}
+
+e2e_reclaim_docker_cases() {
+  if [ "$E2E_DOCKER" = 0 ]; then
+    e2e_not_run "reclaim --engine docker checks" "dockerd is not running"
+    return 0
+  fi
+  if e2e_check "reclaim --engine docker: dockerd holds A (19 layers, 2 names) and B (a container uses it)" \
+    rcd_setup; then
+    e2e_check "reclaim --engine docker: A flat under both names, runs, verifies; B kept for its container; exit 1" \
+      rcd_run || true
+  fi
+  e2e_check "reclaim --engine docker: remove the containers and images" rcd_cleanup || true
 }
 
 e2e_reclaim_cases() {
@@ -243,4 +317,5 @@ e2e_reclaim_cases() {
     e2e_not_run "reclaim fault tests" "the first reclaim did not flatten A"
   fi
   e2e_check "reclaim: remove the images and the store" rc_cleanup || true
+  e2e_reclaim_docker_cases
 }

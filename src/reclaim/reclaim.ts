@@ -122,6 +122,7 @@ class Run {
     const room = this.o.dryRun ? undefined : await this.roomFor(image);
     if (room) return base(image, 'stopped', room);
     const { vfs } = await inspect({
+      dockerHost: this.o.dockerHost,
       source: this.store.reference(image.id),
       tmpDir: this.o.tmpDir,
       podman: this.o.podman,
