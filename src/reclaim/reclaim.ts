@@ -106,8 +106,9 @@ class Run {
       this.report(report);
     }
     const after = before && (await this.store.usage());
+    // two measures taken the same way, or none (du may fail once and the fallback differ)
     const freed =
-      before && after
+      before && after && before.method === after.method
         ? { bytes: before.bytes - after.bytes, before: before.bytes, after: after.bytes, method: after.method }
         : undefined;
     return { dryRun, recovered, images: this.images, freed, stoppedForSpace };
