@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asLayerflatError } from '../errors.js';
+import { TarFileWriter } from '../tar/archive-file-writer.js';
 import { forgetTemp, registerTemp, removeTemp } from './cleanup.js';
 import { removeStaleTemps, spoolDirName } from './temp-names.js';
 
@@ -58,4 +59,26 @@ export async function spoolToFile(
     throw asLayerflatError(err, `spooling ${label} into ${dir}`);
   }
   return { path: file, remove };
+}
+
+/**
+ * Build an archive whole in a private directory of `tmpDir`, for outputs that cannot stream as
+ * they are made (a compressed layer's size is known only once written, --verify reads the
+ * archive back, an engine loads a file), hand the finished file and what `fill` returned to
+ * `use`, then remove the directory, used or not. Returns what `fill` returned and the size.
+ */
+export async function withArchiveInPrivateDir<T>(
+  tmpDir: string | undefined,
+  fill: (writer: TarFileWriter) => Promise<T>,
+  use: (file: string, result: T) => Promise<void>,
+): Promise<{ result: T; size: number }> {
+  const dir = await makePrivateTempDir(tmpDir, 'out');
+  try {
+    const file = path.join(dir, 'image.tar');
+    const built = await TarFileWriter.write(file, fill);
+    await use(file, built.result);
+    return built;
+  } finally {
+    await removeTemp(dir).catch(() => undefined);
+  }
 }

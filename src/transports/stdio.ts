@@ -9,7 +9,6 @@
  * bytes went out leaves the stream without its end-of-archive blocks: no reader takes it as whole.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { asLayerflatError, LayerflatError } from '../errors.js';
@@ -20,9 +19,7 @@ import { repoTagsFor } from '../formats/docker-archive/manifest.js';
 import { plannedSizes, streamDockerArchive, writeDockerArchive } from '../formats/docker-archive/write.js';
 import { readOciImage } from '../formats/oci/read.js';
 import { writeOciArchive } from '../formats/oci/layout.js';
-import { removeTemp } from '../fsio/cleanup.js';
-import { makePrivateTempDir, spoolToFile } from '../fsio/spool.js';
-import { TarFileWriter } from '../tar/archive-file-writer.js';
+import { spoolToFile, withArchiveInPrivateDir } from '../fsio/spool.js';
 import type { ImageReference, OpenedImage, Sink, SinkOptions, Source, SourceOptions } from './types.js';
 
 async function open(ref: ImageReference, options: SourceOptions): Promise<OpenedImage> {
@@ -88,22 +85,20 @@ async function buildThenCopy(
   format: 'docker-archive' | 'oci-archive',
   options: SinkOptions,
 ): Promise<WriteResult> {
-  const dir = await makePrivateTempDir(options.tmpDir, 'out');
-  const file = path.join(dir, 'image.tar');
   const refName = ref.ref ?? image.tags[0];
-  try {
-    const { result, size } = await TarFileWriter.write(file, (writer) =>
+  const named = format === 'oci-archive' && refName !== undefined ? { ref: refName } : {};
+  const { result, size } = await withArchiveInPrivateDir(
+    options.tmpDir,
+    (writer) =>
       format === 'docker-archive'
         ? writeDockerArchive(writer, image, repoTags, options.compression)
         : writeOciArchive(writer, image, options.compression, refName),
-    );
-    const named = format === 'oci-archive' && refName !== undefined ? { ref: refName } : {};
-    if (options.beforeCommit) await options.beforeCommit({ transport: format, path: file, ...named });
-    await pipeline(fs.createReadStream(file), out, { end: false });
-    return { ...result, bytesWritten: size };
-  } finally {
-    await removeTemp(dir).catch(() => undefined);
-  }
+    async (file) => {
+      if (options.beforeCommit) await options.beforeCommit({ transport: format, path: file, ...named });
+      await pipeline(fs.createReadStream(file), out, { end: false });
+    },
+  );
+  return { ...result, bytesWritten: size };
 }
 
 /**

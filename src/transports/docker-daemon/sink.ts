@@ -10,16 +10,13 @@
  * compressed one is built in --tmp-dir first, as its layer's size is known only once written.
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { LayerflatError } from '../../errors.js';
 import type { OutputImage, WriteResult } from '../../image/types.js';
 import { repoTagsFor } from '../../formats/docker-archive/manifest.js';
 import { plannedSizes, streamDockerArchive, writeDockerArchive } from '../../formats/docker-archive/write.js';
-import { removeTemp } from '../../fsio/cleanup.js';
-import { makePrivateTempDir } from '../../fsio/spool.js';
-import { TarFileWriter } from '../../tar/archive-file-writer.js';
-import type { ImageReference, Sink, SinkOptions } from '../types.js';
+import { withArchiveInPrivateDir } from '../../fsio/spool.js';
+import type { Sink, SinkOptions } from '../types.js';
 import { parseDockerHost } from './address.js';
 import { DaemonClient } from './client.js';
 import { loadArchive } from './load.js';
@@ -91,19 +88,15 @@ async function buildThenLoad(
   repoTags: string[],
   options: SinkOptions,
 ): Promise<WriteResult> {
-  const dir = await makePrivateTempDir(options.tmpDir, 'out');
-  const file = path.join(dir, 'image.tar');
-  try {
-    const { result, size } = await TarFileWriter.write(file, (writer) =>
-      writeDockerArchive(writer, image, repoTags, options.compression),
-    );
-    const staged: ImageReference = { transport: 'docker-archive', path: file };
-    if (options.beforeCommit) await options.beforeCommit(staged);
-    await loadArchive(client, what, (body) => pipeline(fs.createReadStream(file), body));
-    return { ...result, bytesWritten: size };
-  } finally {
-    await removeTemp(dir).catch(() => undefined);
-  }
+  const { result, size } = await withArchiveInPrivateDir(
+    options.tmpDir,
+    (writer) => writeDockerArchive(writer, image, repoTags, options.compression),
+    async (file) => {
+      if (options.beforeCommit) await options.beforeCommit({ transport: 'docker-archive', path: file });
+      await loadArchive(client, what, (body) => pipeline(fs.createReadStream(file), body));
+    },
+  );
+  return { ...result, bytesWritten: size };
 }
 
 /** Every tag must now name an image with the flat image's layers (the daemon could have said nothing). */

@@ -7,15 +7,12 @@
  * The old image a name moves away from is kept (podman shows it untagged if that was its only
  * name): layerflat never removes a user's image.
  */
-import path from 'node:path';
 import { LayerflatError } from '../../errors.js';
 import { writeDockerArchive } from '../../formats/docker-archive/write.js';
-import { removeTemp } from '../../fsio/cleanup.js';
-import { makePrivateTempDir } from '../../fsio/spool.js';
+import { withArchiveInPrivateDir } from '../../fsio/spool.js';
 import { hasExplicitTag } from '../../image/name.js';
 import type { WriteResult } from '../../image/types.js';
-import { TarFileWriter } from '../../tar/archive-file-writer.js';
-import type { ImageReference, Sink } from '../types.js';
+import type { Sink } from '../types.js';
 import { parseLoaded } from './output.js';
 import { podman, runPodman } from './run.js';
 import { inspectImage } from './source.js';
@@ -54,19 +51,15 @@ export const podmanSink: Sink = {
     const program = options.podman ?? 'podman';
     const label = `containers-storage:${ref.path}`;
     const names = targetNames(ref.path, options.tags);
-    const dir = await makePrivateTempDir(options.tmpDir, 'out');
-    try {
-      const file = path.join(dir, 'image.tar');
-      const { result, size } = await TarFileWriter.write(file, (writer) =>
-        writeDockerArchive(writer, image, names, options.compression),
-      );
-      const staged: ImageReference = { transport: 'docker-archive', path: file };
-      if (options.beforeCommit) await options.beforeCommit(staged);
-      await load(program, file, result, names, label);
-      return { ...result, bytesWritten: size, names };
-    } finally {
-      await removeTemp(dir).catch(() => undefined);
-    }
+    const { result, size } = await withArchiveInPrivateDir(
+      options.tmpDir,
+      (writer) => writeDockerArchive(writer, image, names, options.compression),
+      async (file, written) => {
+        if (options.beforeCommit) await options.beforeCommit({ transport: 'docker-archive', path: file });
+        await load(program, file, written, names, label);
+      },
+    );
+    return { ...result, bytesWritten: size, names };
   },
 };
 
