@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'DEST_EXISTS' // the destination exists and --force was not given
   | 'VERIFY_FAILED' // --verify found the output differs from the input
   | 'IO' // an operating-system error reading or writing
+  | 'BUSY' // another layerflat holds the lock (reclaim: one at a time per storage)
   | 'USAGE'; // bad command-line usage
 
 export class LayerflatError extends Error {

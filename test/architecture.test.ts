@@ -105,6 +105,19 @@ describe('module boundaries', () => {
     }
   });
 
+  it('reclaim/ keeps state through fsio/ (the lock, atomic records), reaches engines through transports/', () => {
+    for (const f of inFolder('reclaim')) {
+      const bad = ours(f).filter(
+        (i) => i.startsWith('formats/') || (i.startsWith('fsio/') && !/^fsio\/(lock|records)\.ts$/.test(i)),
+      );
+      expect(bad, rel(f)).toEqual([]);
+      expect(
+        ours(f).filter((i) => i.startsWith('transports/') && !/^transports\/(index|types)\.ts$/.test(i)),
+        rel(f),
+      ).toEqual([]);
+    }
+  });
+
   it('nothing outside cli/ touches process.stdout, process.stdin, process.on or process.exit', () => {
     for (const f of files.filter((f) => !rel(f).startsWith('cli/'))) {
       expect(code(f).match(/process\.(stdout|stdin|on|once|exit|off)\b/g) ?? [], rel(f)).toEqual([]);

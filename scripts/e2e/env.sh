@@ -22,3 +22,5 @@ source "$E2E_ROOT/scripts/e2e/integrity.sh"
 source "$E2E_ROOT/scripts/e2e/daemon.sh"
 # shellcheck source=podman-transport.sh
 source "$E2E_ROOT/scripts/e2e/podman-transport.sh"
+# shellcheck source=reclaim.sh
+source "$E2E_ROOT/scripts/e2e/reclaim.sh"

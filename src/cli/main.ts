@@ -7,6 +7,7 @@ import { EXIT_BAD_INPUT, exitCodeFor } from './exit-code.js';
 import { flattenCommand } from './flatten-command.js';
 import { formatError } from './render/format.js';
 import { inspectCommand } from './inspect-command.js';
+import { reclaimCommand } from './reclaim-command.js';
 import { removeTemporariesOnSignals } from './signals.js';
 import { verifyCommand } from './verify-command.js';
 
@@ -31,7 +32,8 @@ const program = new Command('layerflat')
   .version(VERSION)
   .addCommand(flattenCommand(run))
   .addCommand(verifyCommand(run))
-  .addCommand(inspectCommand(run));
+  .addCommand(inspectCommand(run))
+  .addCommand(reclaimCommand(run));
 
 // Usage errors in the documented one-line form, with the bad-input code (1 means "images
 // differ"). addCommand() does not pass these settings down, so each subcommand gets them too.

@@ -12,13 +12,15 @@
  * stale lock can never remove a fresh one taken in between.
  */
 import fs from 'node:fs';
-import { asLayerflatError, LayerflatError } from '../errors.js';
+import { asLayerflatError, LayerflatError, type ErrorCode } from '../errors.js';
 import { forgetTemp, registerTemp } from './cleanup.js';
 import { hostTag, processRuns, tempNameBeside } from './temp-names.js';
 
 export interface LockOptions {
   /** How long to wait for another holder before failing (default 120 s). */
   timeoutMs?: number;
+  /** The error code when the lock stays held past the timeout (default IO). */
+  busyCode?: ErrorCode;
 }
 
 /** Run `work` holding the lock file `lockPath`; the lock is released however `work` ends. */
@@ -35,7 +37,7 @@ export async function withLock<T>(lockPath: string, work: () => Promise<T>, opti
     }
     if (Date.now() > deadline) {
       throw new LayerflatError(
-        'IO',
+        options.busyCode ?? 'IO',
         `${lockPath} is held by ${describeHolder(holder)}; if no layerflat runs there, remove the file and try again`,
       );
     }

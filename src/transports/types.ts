@@ -99,3 +99,55 @@ export interface Sink {
   prepare(ref: ImageReference, intent: SinkIntent): Promise<SinkPlan>;
   write(ref: ImageReference, image: OutputImage, options: SinkOptions): Promise<WriteResult>;
 }
+
+/** An image in an engine's storage, as `layerflat reclaim` chooses and checks it. */
+export interface StoredImage {
+  /** The image ID: its config's sha256 hex (64 digits). */
+  id: string;
+  /** Every name the image has ("localhost/app:1"), as the engine lists them. */
+  names: string[];
+  /** The diff_ids of its layers, bottom first ("sha256:…"). */
+  layers: string[];
+  /** Bytes of its layers as the engine counts them. */
+  size: number;
+  /** The config's `config` object (Env, Cmd, …) as the engine reports it: what a run of it sees. */
+  config: unknown;
+}
+
+/** A container and the image ID it was made from. */
+export interface StoredContainer {
+  id: string;
+  name: string;
+  imageId: string;
+}
+
+/**
+ * An engine's image storage as reclaim uses it: list and inspect images, find the containers of
+ * an image, move names, remove an image that no container uses. Each call is one engine command
+ * (or request); moving a name to an image takes it from whichever image had it, in one step.
+ */
+export interface EngineStore {
+  /** "podman" or "docker", for messages. */
+  readonly engine: string;
+  /** What identifies this storage (podman's graph root, the daemon's address): one reclaim at a time each. */
+  identity(): Promise<string>;
+  /** The filesystem directory the storage keeps its layers in, when known (for the space check). */
+  storageDir(): Promise<string | undefined>;
+  /** Every image with at least one layer. */
+  images(): Promise<StoredImage[]>;
+  /** One image by ID or name; undefined when the engine has none. */
+  image(idOrName: string): Promise<StoredImage | undefined>;
+  containers(): Promise<StoredContainer[]>;
+  /** Give `name` to image `id` (the image that had it loses it). */
+  tag(id: string, name: string): Promise<void>;
+  /** Take `name` away from the image that has it; only for an image that has other names too. */
+  untag(name: string): Promise<void>;
+  /** Remove image `id`; refused by the engine (ENGINE_FAILED) while a container uses it. */
+  remove(id: string): Promise<void>;
+  /** The flatten references of an image ID and of a name in this storage. */
+  reference(idOrName: string): string;
+  /** Free bytes in `dir`, undefined when unknown. */
+  freeBytes(dir: string): Promise<number | undefined>;
+  /** Bytes the storage takes on disk now, measured, and how. */
+  usage(): Promise<{ bytes: number; method: string } | undefined>;
+}

@@ -1,7 +1,6 @@
 /**
- * Reading what podman prints, pure: `image inspect`'s JSON, `load`'s "Loaded image…" lines, and
- * `df -P`'s table (free space where Node has no fs.statfs). Written against podman 1.6.4 (RHEL 7)
- * and 4.x, which print these alike.
+ * Reading what podman prints, pure: `image inspect`'s JSON, `load`'s "Loaded image…" lines.
+ * Written against podman 1.6.4 (RHEL 7) and 4.x, which print these alike.
  */
 import { LayerflatError } from '../../errors.js';
 
@@ -50,18 +49,6 @@ export function parseLoaded(stdout: string): string[] {
       );
   }
   return names;
-}
-
-/** Free bytes of the filesystem `df -PB1 DIR` reports on: the "Available" column of its one row. */
-export function parseDfAvailable(stdout: string): number | undefined {
-  const lines = stdout.trim().split('\n');
-  if (lines.length < 2 || !/\bAvail/.test(lines[0]!)) return undefined;
-  // -P keeps the row on one line; the numbers are found by their shape ("SIZE USED AVAIL N%"),
-  // so spaces in the device or mount point cannot shift them
-  const row = ` ${lines.slice(1).join(' ')} `;
-  const m = /\s(\d+)\s+(\d+)\s+(\d+)\s+(?:\d+%|-)\s/.exec(row);
-  const available = m ? Number(m[3]) : NaN;
-  return Number.isSafeInteger(available) ? available : undefined;
 }
 
 /** podman's stderr as one line for a message: its non-empty lines joined, cut to a readable length. */

@@ -18,7 +18,7 @@ import { tarFileTree } from '../../formats/file-tree.js';
 import { removeTemp } from '../../fsio/cleanup.js';
 import { makePrivateTempDir } from '../../fsio/spool.js';
 import type { ImageReference, OpenedImage, Source, SourceOptions } from '../types.js';
-import { freeBytes } from './free-space.js';
+import { freeBytes } from '../../fsio/free-space.js';
 import { parseInspect, type InspectedImage } from './output.js';
 import { podman } from './run.js';
 

@@ -1,14 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  oneLine,
-  parseDfAvailable,
-  parseInspect,
-  parseLoaded,
-  saysNoSuchImage,
-} from '../../../src/transports/podman/output.js';
+import { oneLine, parseInspect, parseLoaded, saysNoSuchImage } from '../../../src/transports/podman/output.js';
 import { targetNames } from '../../../src/transports/podman/sink.js';
 import { bytesLabel } from '../../../src/transports/podman/source.js';
-import { freeBytes, freeBytesByDf } from '../../../src/transports/podman/free-space.js';
+import { freeBytes, freeBytesByDf, parseDfAvailable } from '../../../src/fsio/free-space.js';
 
 const ID = '4e197630449cb2124c5b2841159cd10efa73a22f9af7b24c3fdcf7fd039363ed';
 
