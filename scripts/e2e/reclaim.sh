@@ -14,18 +14,20 @@
 # The same first run against dockerd (vfs) over DOCKER_HOST (--engine docker), as root.
 # The CLI is $E2E_CLI when set, else the RHEL 7 tarball's launcher when the setup built it, else dist/.
 
-rc_dir() { printf '%s/reclaim' "$(lf_rootless_dir)"; }
+# rc_dir — the part's dir (its podman store, configs, work and state); RC_DIR names another.
+rc_dir() { if [ -n "${RC_DIR:-}" ]; then printf '%s' "$RC_DIR"; else printf '%s/reclaim' "$(lf_rootless_dir)"; fi; }
 RC_A1=localhost/lf-rc/rules:a1
 RC_A2=localhost/lf-rc/rules:a2
 RC_B=localhost/lf-rc/rules:b
 
 rc_prepare() {
   local d; d="$(rc_dir)"
-  mkdir -p "$d/store" "$d/work" "$d/tmp" "$d/state"
+  mkdir -p "$d/store" "$d/runroot" "$d/work" "$d/tmp" "$d/state"
   cat >"$d/storage.conf" <<CONF
 [storage]
 driver = "vfs"
 graphroot = "$d/store"
+runroot = "$d/runroot"
 rootless_storage_path = "$d/store"
 CONF
   cat >"$d/containers.conf" <<CONF
@@ -159,14 +161,18 @@ rc_names_safe() {
   done
 }
 
-# rc_fault PHASE — from A's original, a reclaim killed after PHASE; names safe; the next run finishes.
+# rc_fault PHASE [TERM] — from A's original, a reclaim killed after PHASE (kill -9, or SIGTERM:
+# then no temporary file may be left either); names safe; the next run finishes.
 rc_fault() {
-  local d rc=0 phase="$1"; d="$(rc_dir)"
+  local d rc=0 phase="$1" sig="${2:-KILL}" want=137; d="$(rc_dir)"
+  [ "$sig" = TERM ] && want=143
   rc_load_a
   rc_user podman rmi "$(cat "$d/a.flat.id")" >/dev/null 2>&1 || true # flat image without names, if any
-  RC_STOP="$phase" rc_reclaim 'lf-rc/rules:a*' || rc=$?
-  echo "killed run: exit $rc"
-  [ "$rc" = 137 ]
+  rm -rf "${d:?}"/tmp/* "$d"/tmp/.[!.]* 2>/dev/null || true
+  RC_STOP="$phase:$sig" rc_reclaim 'lf-rc/rules:a*' || rc=$?
+  echo "run stopped by SIG$sig: exit $rc"
+  [ "$rc" = "$want" ]
+  if [ "$sig" = TERM ] && ls -A "$d/tmp" | grep layerflat; then echo "temporary files left"; return 1; fi
   rc_names_safe
   rc=0
   rc_reclaim --json 'lf-rc/rules:a*' >"$d/after-$phase.json" || rc=$?
@@ -213,6 +219,76 @@ rc_space() {
   [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.id")" ]
   [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.id")" ]
   [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+}
+
+# rc_wait_record PHASE — until a journal record at PHASE is in the state dir (60 s at most).
+rc_wait_record() {
+  local i
+  for i in $(seq 1 600); do
+    grep -qs "\"phase\": *\"$1\"" "$(rc_dir)"/state/*/*.json && return 0
+    sleep 0.1
+  done
+  echo "no record reached $1"; return 1
+}
+
+# rc_disk_full — A in a store of its own on a 160 MiB tmpfs; reclaim (--reserve 1M) passes its
+# free-space check, then the test fills the store while reclaim waits after "planned": podman load
+# fails for lack of space → exit 1, the line says so, both names still on the original, no temporary
+# name, no record. With the space back the next run reclaims A.
+rc_disk_full() {
+  local RC_DIR; RC_DIR="$(lf_rootless_dir)/reclaim-full"
+  local d rc=0 pid; d="$(rc_dir)"
+  rc_prepare
+  mount -t tmpfs -o size=160m,mode=0700 lf-rc-full "$d/store"
+  chown "$LF_ROOTLESS_USER:" "$d/store"
+  cp "$E2E_ROOT/test/fixtures/docker-rules.tar" "$d/work/a.tar"
+  chown "$LF_ROOTLESS_USER:" "$d/work/a.tar"
+  rc_load_a
+  df -B1 "$d/store" | tail -1
+  RC_STOP="planned:WAIT=$d/go" rc_reclaim --reserve 1M 'lf-rc/rules:a*' >"$d/full.out" 2>&1 &
+  pid=$!
+  rc_wait_record planned || { kill "$pid"; wait "$pid"; return 1; }
+  runuser -u "$LF_ROOTLESS_USER" -- dd if=/dev/zero of="$d/store/filler" bs=1M status=none 2>/dev/null || true
+  df -B1 "$d/store" | tail -1
+  touch "$d/go"
+  wait "$pid" || rc=$?
+  cat "$d/full.out"
+  echo "exit $rc"
+  [ "$rc" = 1 ]
+  grep -qiE '^failed .*lf-rc/rules:a1.*no space left' "$d/full.out"
+  [ "$(rc_id "$RC_A1")" = "$(cat "$d/a.id")" ]
+  [ "$(rc_id "$RC_A2")" = "$(cat "$d/a.id")" ]
+  local temp; temp="localhost/layerflat-reclaim/$(head -c 12 "$d/a.id"):flat"
+  if rc_user podman image exists "$temp"; then echo "$temp is still there"; return 1; fi
+  [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+  rm -f "$d/store/filler" "$d/go"
+  rc=0
+  rc_reclaim --reserve 1M 'lf-rc/rules:a*' || rc=$?
+  echo "with the space back: exit $rc"
+  [ "$rc" = 0 ]
+  [ "$(rc_layers "$RC_A1")" = 1 ]
+  [ "$(rc_id "$RC_A1")" = "$(rc_id "$RC_A2")" ]
+}
+
+rc_disk_full_cleanup() {
+  local RC_DIR; RC_DIR="$(lf_rootless_dir)/reclaim-full"
+  local d; d="$(rc_dir)"
+  [ -d "$d" ] || return 0
+  rc_user podman rmi -af >/dev/null 2>&1 || true
+  rc_user podman unshare rm -rf "$d/store/"* 2>/dev/null || true
+  if mountpoint -q "$d/store"; then umount "$d/store"; fi
+  rm -rf "$d"
+}
+
+# rc_no_podman — a --podman that is not there: one line naming it, exit 2, the names untouched.
+rc_no_podman() {
+  local d rc=0 err; d="$(rc_dir)"
+  err="$(rc_reclaim --podman "$d/no-such/podman" 2>&1 >/dev/null)" || rc=$?
+  echo "exit $rc: $err"
+  [ "$rc" = 2 ]
+  [ "$(wc -l <<<"$err")" = 1 ]
+  grep -q "MISSING_TOOL.*no-such/podman" <<<"$err"
+  rc_names_safe
 }
 
 rc_cleanup() {
@@ -263,6 +339,113 @@ rcd_run() {
   lf_docker image inspect "$(cat "$d/b.id")" >/dev/null # B's original, for its container
   [ "$(rcd_layers lf-rcd/rules:b)" = 1 ]
   [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+  rcd_id lf-rcd/rules:a1 >"$d/a.flat.id"
+}
+
+# rcd_load_a — A's original back under its two names; the flat image (nameless now) removed.
+rcd_load_a() {
+  local d; d="$(rcd_dir)"
+  lf_docker load -q -i "$E2E_ROOT/test/fixtures/docker-rules.tar" >/dev/null
+  lf_docker tag layerflat-fixture/rules:docker lf-rcd/rules:a1
+  lf_docker tag layerflat-fixture/rules:docker lf-rcd/rules:a2
+  lf_docker rmi layerflat-fixture/rules:docker >/dev/null
+  lf_docker rmi "$(cat "$d/a.flat.id")" >/dev/null 2>&1 || true
+  [ "$(rcd_id lf-rcd/rules:a1)" = "$(cat "$d/a.id")" ]
+}
+
+# rcd_names_safe — each of A's names is on its original or on the verified flat image.
+rcd_names_safe() {
+  local d n id; d="$(rcd_dir)"
+  for n in lf-rcd/rules:a1 lf-rcd/rules:a2; do
+    id="$(rcd_id "$n")" || { echo "$n: gone"; return 1; }
+    echo "$n → $id ($(rcd_layers "$n") layers)"
+    [ "$id" = "$(cat "$d/a.id")" ] || [ "$id" = "$(cat "$d/a.flat.id")" ]
+  done
+}
+
+# rcd_finished FILE — the run whose --json is FILE exited 0 and A is done: both names on the flat
+# image, the original and the temporary name gone, no record left.
+rcd_finished() {
+  local d; d="$(rcd_dir)"
+  e2e_json "$1" 'j.recovered'
+  rcd_names_safe
+  [ "$(rcd_id lf-rcd/rules:a1)" = "$(cat "$d/a.flat.id")" ]
+  [ "$(rcd_id lf-rcd/rules:a2)" = "$(cat "$d/a.flat.id")" ]
+  if lf_docker image inspect "$(cat "$d/a.id")" >/dev/null 2>&1; then echo "the original is still there"; return 1; fi
+  [ -z "$(lf_docker images -q "layerflat-reclaim/*")" ]
+  [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
+}
+
+# rcd_fault PHASE KILL|TERM — as rc_fault, against dockerd.
+rcd_fault() {
+  local d rc=0 phase="$1" sig="$2" want=137; d="$(rcd_dir)"
+  [ "$sig" = TERM ] && want=143
+  rcd_load_a
+  LAYERFLAT_RECLAIM_STOP_AFTER="$phase:$sig" rcd_reclaim 'lf-rcd/rules:a*' || rc=$?
+  echo "run stopped by SIG$sig: exit $rc"
+  [ "$rc" = "$want" ]
+  rcd_names_safe
+  rc=0
+  rcd_reclaim --json 'lf-rcd/rules:a*' >"$d/after.json" || rc=$?
+  echo "second run: exit $rc"
+  [ "$rc" = 0 ]
+  rcd_finished "$d/after.json"
+}
+
+# rcd_locked — a second reclaim of the same dockerd while one runs: exit 3, BUSY.
+rcd_locked() {
+  local d rc=0 err first; d="$(rcd_dir)"
+  rcd_load_a
+  LAYERFLAT_RECLAIM_STOP_AFTER="planned:WAIT=$d/go" rcd_reclaim --json 'lf-rcd/rules:a*' >"$d/first.json" &
+  first=$!
+  for _ in $(seq 1 600); do grep -qs '"phase"' "$d"/state/*/*.json && break; sleep 0.1; done
+  err="$(rcd_reclaim 'lf-rcd/rules:a*' 2>&1 >/dev/null)" || rc=$?
+  echo "second: exit $rc: $err"
+  touch "$d/go"
+  local rc1=0
+  wait "$first" || rc1=$?
+  rm -f "$d/go"
+  echo "first: exit $rc1"
+  [ "$rc" = 3 ] && grep -q 'BUSY' <<<"$err" && [ "$rc1" = 0 ]
+  rcd_finished "$d/first.json"
+}
+
+# rcd_engine_gone — dockerd's socket disappears while reclaim waits after "verified" (before any
+# name moved): the run fails (exit 1), names on the original; with the socket back, the next run
+# finishes from the record.
+rcd_engine_gone() {
+  local d rc=0 pid sock; d="$(rcd_dir)"; sock="$(lf_docker_sock)"
+  rcd_load_a
+  LAYERFLAT_RECLAIM_STOP_AFTER="verified:WAIT=$d/go" rcd_reclaim 'lf-rcd/rules:a*' >"$d/gone.out" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do grep -qs '"phase": *"verified"' "$d"/state/*/*.json && break; sleep 0.1; done
+  mv "$sock" "$sock.away"
+  touch "$d/go"
+  wait "$pid" || rc=$?
+  mv "$sock.away" "$sock"
+  rm -f "$d/go"
+  cat "$d/gone.out"
+  echo "exit $rc"
+  [ "$rc" = 1 ]
+  grep -q '^failed .*lf-rcd/rules:a1.*docker.sock' "$d/gone.out"
+  rcd_names_safe
+  [ "$(rcd_id lf-rcd/rules:a1)" = "$(cat "$d/a.id")" ]
+  rc=0
+  rcd_reclaim --json 'lf-rcd/rules:a*' >"$d/after.json" || rc=$?
+  echo "socket back: exit $rc"
+  [ "$rc" = 0 ]
+  [ "$(e2e_json "$d/after.json" 'j.recovered.map((r) => r.outcome).join()')" = finished ]
+  rcd_finished "$d/after.json"
+}
+
+# rcd_refused — DOCKER_HOST at a socket nobody listens on: one line, exit 2, nothing changed.
+rcd_refused() {
+  local d rc=0 err; d="$(rcd_dir)"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$d/dead.sock"
+  err="$(DOCKER_HOST="unix://$d/dead.sock" layerflat reclaim --engine docker --state-dir "$d/state" 2>&1 >/dev/null)" || rc=$?
+  echo "exit $rc: $err"
+  [ "$rc" = 2 ] && [ "$(wc -l <<<"$err")" = 1 ] && grep -q 'dead.sock' <<<"$err"
+  rcd_names_safe
 }
 
 rcd_cleanup() {
@@ -282,8 +465,22 @@ e2e_reclaim_docker_cases() {
   fi
   if e2e_check "reclaim --engine docker: dockerd holds A (19 layers, 2 names) and B (a container uses it)" \
     rcd_setup; then
-    e2e_check "reclaim --engine docker: A flat under both names, runs, verifies; B kept for its container; exit 1" \
-      rcd_run || true
+    if e2e_check "reclaim --engine docker: A flat under both names, runs, verifies; B kept for its container; exit 1" \
+      rcd_run; then
+      local phase sig
+      for phase in planned loaded verified tags-moved original-removed done; do
+        for sig in KILL TERM; do
+          e2e_check "reclaim --engine docker: SIG$sig after $phase → names safe; next run finishes" \
+            rcd_fault "$phase" "$sig" || true
+        done
+      done
+      e2e_check "reclaim --engine docker: a second reclaim while one runs exits 3 (BUSY); the first finishes" \
+        rcd_locked || true
+      e2e_check "reclaim --engine docker: dockerd's socket gone before the names move → failed, exit 1, names kept; next run finishes" \
+        rcd_engine_gone || true
+      e2e_check "reclaim --engine docker: a socket that refuses connections → one line, exit 2, names kept" \
+        rcd_refused || true
+    fi
   fi
   e2e_check "reclaim --engine docker: remove the containers and images" rcd_cleanup || true
 }
@@ -309,13 +506,20 @@ e2e_reclaim_cases() {
     for phase in planned loaded verified tags-moved original-removed done; do
       e2e_check "reclaim: kill -9 after $phase → names on the original or the verified flat; next run finishes" \
         rc_fault "$phase" || true
+      e2e_check "reclaim: SIGTERM after $phase → names safe, no temporary file left; next run finishes" \
+        rc_fault "$phase" TERM || true
     done
     e2e_check "reclaim: a second reclaim of the same storage while one runs exits 3 (BUSY)" rc_locked || true
     e2e_check "reclaim: a --tmp-dir without room → stopped before anything is written, exit 1, the numbers named" \
       rc_space || true
+    e2e_check "reclaim: podman missing (--podman) → one MISSING_TOOL line, exit 2, names untouched" \
+      rc_no_podman || true
   else
     e2e_not_run "reclaim fault tests" "the first reclaim did not flatten A"
   fi
   e2e_check "reclaim: remove the images and the store" rc_cleanup || true
+  e2e_check "reclaim: the store's disk fills during podman load → failed, exit 1, names on the original; with room, the next run reclaims" \
+    rc_disk_full || true
+  e2e_check "reclaim: remove the tmpfs store" rc_disk_full_cleanup || true
   e2e_reclaim_docker_cases
 }

@@ -6,10 +6,13 @@
  *
  * Test hook: LAYERFLAT_RECLAIM_STOP_AFTER=PHASE makes the CLI kill itself (SIGKILL) as soon as a
  * reclaim reaches PHASE (planned, loaded, verified, tags-moved, original-removed, done), to prove
- * the next run repairs what it left. The library never reads it.
+ * the next run repairs what it left; PHASE:TERM sends SIGTERM instead, PHASE:WAIT=PATH pauses there
+ * until PATH exists (see stopAfter). The library never reads it.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { reclaim, type ImageReport, type Phase, type ReclaimResult } from '../index.js';
 import { PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
@@ -24,6 +27,7 @@ interface ReclaimFlags {
   json?: boolean;
   stateDir?: string;
   tmpDir?: string;
+  reserve?: string;
   podman?: string;
 }
 
@@ -47,7 +51,15 @@ export function reclaimCommand(run: (work: () => Promise<boolean>) => Promise<vo
     .option('--dry-run', 'print the plan and the predicted saving per image; change nothing')
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--state-dir <dir>', 'journal and lock (default: $XDG_STATE_HOME/layerflat/reclaim, else ~/.local/state/…)')
-    .option('--tmp-dir <dir>', 'where the saved image and the flat archive are made (default: $TMPDIR)')
+    .option(
+      '--tmp-dir <dir>',
+      'where the saved image and the flat archive are made (default: $TMPDIR); it needs about twice ' +
+        "the image's size free, the storage about its flat size",
+    )
+    .option(
+      '--reserve <size>',
+      'free space to leave on the temp dir and the storage: an image that would cut into it is not started (default 256M)',
+    )
     .option('--podman <program>', PODMAN_OPTION_HELP)
     .action((patterns: string[], flags: ReclaimFlags) => run(() => reclaimAction(patterns, flags)));
 }
@@ -57,9 +69,19 @@ function defaultStateDir(): string {
   return path.join(base, 'layerflat', 'reclaim');
 }
 
-/** The test hook: die as a kill -9 would, right after PHASE. */
-function stopAfter(phase: Phase): void {
-  if (process.env['LAYERFLAT_RECLAIM_STOP_AFTER'] === phase) process.kill(process.pid, 'SIGKILL');
+/**
+ * The test hook, LAYERFLAT_RECLAIM_STOP_AFTER=PHASE[:TERM|:WAIT=PATH]: right after PHASE, die as a
+ * kill -9 would, or send ourselves SIGTERM (the signal handler runs while we wait here), or wait
+ * until PATH exists (a test changes the world there, e.g. fills the disk).
+ */
+async function stopAfter(phase: Phase): Promise<void> {
+  const [at, how = 'KILL'] = (process.env['LAYERFLAT_RECLAIM_STOP_AFTER'] ?? '').split(/:(.*)/s);
+  if (at !== phase) return;
+  if (how === 'KILL') process.kill(process.pid, 'SIGKILL');
+  else if (how === 'TERM') process.kill(process.pid, 'SIGTERM');
+  const wait = how.startsWith('WAIT=') ? how.slice('WAIT='.length) : undefined;
+  const deadline = Date.now() + 600_000;
+  while (Date.now() < deadline && (wait === undefined || !fs.existsSync(wait))) await sleep(100);
 }
 
 async function reclaimAction(patterns: string[], flags: ReclaimFlags): Promise<boolean> {
@@ -71,6 +93,7 @@ async function reclaimAction(patterns: string[], flags: ReclaimFlags): Promise<b
     dockerHost: process.env['DOCKER_HOST'],
     stateDir: flags.stateDir ?? defaultStateDir(),
     tmpDir: flags.tmpDir,
+    reserve: flags.reserve,
     patterns,
     minLayers: flags.minLayers,
     minSaving: flags.minSaving,

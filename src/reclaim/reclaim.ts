@@ -28,7 +28,7 @@ import {
   type Phase,
   type Step,
 } from './journal.js';
-import { parseMinSaving, savingShortfall, selectImages, tempName, type MinSaving } from './select.js';
+import { parseBytes, parseMinSaving, savingShortfall, selectImages, tempName, type MinSaving } from './select.js';
 import type { ImageReport, ReclaimResult, RecoveryReport } from './types.js';
 
 export type { ImageReport, ReclaimResult, RecoveryReport } from './types.js';
@@ -49,8 +49,8 @@ export interface ReclaimOptions {
   /** Bytes ("500M") or a factor ("2x"). */
   minSaving?: string | MinSaving;
   dryRun?: boolean;
-  /** Bytes to leave free on each filesystem reclaim writes to (default 256 MiB). */
-  reserveBytes?: number;
+  /** Bytes to leave free on each filesystem reclaim writes to, or "256M", "1G"… (default 256 MiB). */
+  reserve?: number | string;
   /** How long to wait for another reclaim of the same storage (default 0: fail at once, BUSY). */
   lockTimeoutMs?: number;
   /** Called as each image is done with. */
@@ -65,15 +65,25 @@ const DEFAULT_RESERVE = 256 << 20;
 export async function reclaim(options: ReclaimOptions): Promise<ReclaimResult> {
   const started = performance.now();
   const minSaving = typeof options.minSaving === 'string' ? parseMinSaving(options.minSaving) : options.minSaving;
+  const reserve = reserveBytes(options.reserve);
   const store = engineStore(options.engine ?? 'podman', options);
   const identity = await store.identity();
   const dir = path.join(options.stateDir, crypto.createHash('sha256').update(identity).digest('hex').slice(0, 16));
   await ensureDir(dir);
-  const run = new Run(store, dir, options, minSaving);
+  const run = new Run(store, dir, options, minSaving, reserve);
   const work = () => run.all();
   const lock = path.join(dir, 'reclaim.lock');
   const body = await withLock(lock, work, { timeoutMs: options.lockTimeoutMs ?? 0, busyCode: 'BUSY' });
   return { engine: store.engine, storage: identity, ...body, seconds: (performance.now() - started) / 1000 };
+}
+
+function reserveBytes(value: number | string | undefined): number {
+  if (value === undefined) return DEFAULT_RESERVE;
+  const bytes = typeof value === 'number' ? value : parseBytes(value);
+  if (bytes === undefined || !Number.isFinite(bytes) || bytes < 0) {
+    throw new LayerflatError('USAGE', `--reserve ${JSON.stringify(value)}: expected bytes (256M, 1G, 123456)`);
+  }
+  return bytes;
 }
 
 type RunResult = Omit<ReclaimResult, 'engine' | 'storage' | 'seconds'>;
@@ -86,6 +96,7 @@ class Run {
     private readonly dir: string,
     private readonly o: ReclaimOptions,
     private readonly minSaving: MinSaving | undefined,
+    private readonly reserve: number,
   ) {}
 
   async all(): Promise<RunResult> {
@@ -178,7 +189,7 @@ class Run {
    */
   private async roomFor(image: StoredImage): Promise<string | undefined> {
     const flatBytes = image.size;
-    const reserve = this.o.reserveBytes ?? DEFAULT_RESERVE;
+    const reserve = this.reserve;
     const tmp = this.o.tmpDir ?? os.tmpdir();
     const storage = await this.store.storageDir();
     const needs: [string, number][] = [[tmp, image.size + flatBytes + reserve]];

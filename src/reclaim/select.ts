@@ -24,6 +24,12 @@ export interface Skipped {
 
 const UNITS: Readonly<Record<string, number>> = { '': 1, K: 2 ** 10, M: 2 ** 20, G: 2 ** 30, T: 2 ** 40 };
 
+/** "500M", "2G", "1.5GiB", "123456": bytes, binary units; undefined when TEXT is not one. */
+export function parseBytes(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  return m ? Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!) : undefined;
+}
+
 /** "500M", "2G", "1.5GiB", "123456" (bytes, binary units), or "2x" (a factor). */
 export function parseMinSaving(text: string): MinSaving {
   const factor = /^(\d+(?:\.\d+)?)x$/i.exec(text.trim());
@@ -31,8 +37,8 @@ export function parseMinSaving(text: string): MinSaving {
     const f = Number(factor[1]);
     if (f >= 1) return { factor: f };
   }
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!factor && m) return { bytes: Math.round(Number(m[1]) * UNITS[m[2]!.toUpperCase()]!) };
+  const bytes = factor ? undefined : parseBytes(text);
+  if (bytes !== undefined) return { bytes };
   throw new LayerflatError(
     'USAGE',
     `--min-saving ${JSON.stringify(text)}: expected bytes (500M, 2G, 123456) or a factor of at least 1 (2x)`,

@@ -32,6 +32,12 @@ describe('layerflat reclaim (CLI)', () => {
     expect(r.stderr).toEqual([expect.stringMatching(/^layerflat: error \[USAGE\]: --min-saving "lots"/)]);
   });
 
+  it('refuses a bad --reserve with one USAGE line, exit 2, before asking the engine', () => {
+    const r = reclaim('--reserve', '2x', '--podman', path.join(tmp, 'no-podman'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toEqual([expect.stringMatching(/^layerflat: error \[USAGE\]: --reserve "2x"/)]);
+  });
+
   it('says podman is missing in one line, exit 2', () => {
     const r = reclaim('--podman', path.join(tmp, 'no-podman'));
     expect(r.code).toBe(2);

@@ -3,6 +3,7 @@ import {
   globRegExp,
   isTempName,
   matchesPatterns,
+  parseBytes,
   parseMinSaving,
   savingShortfall,
   selectImages,
@@ -30,6 +31,13 @@ describe('reclaim selection', () => {
     expect(parseMinSaving('1.25X')).toEqual({ factor: 1.25 });
     for (const bad of ['', 'x', '0.5x', '-1', '2 apples', '5P'])
       expect(() => parseMinSaving(bad)).toThrow(/USAGE|--min/);
+  });
+
+  it('reads sizes in bytes with binary units, and nothing else (--reserve)', () => {
+    expect(parseBytes('1M')).toBe(2 ** 20);
+    expect(parseBytes('256MiB')).toBe(256 * 2 ** 20);
+    expect(parseBytes(' 0 ')).toBe(0);
+    for (const bad of ['', '2x', '-1', '1P', 'lots']) expect(parseBytes(bad)).toBeUndefined();
   });
 
   it('matches shell globs on the name, without localhost/, and on the repository alone', () => {
