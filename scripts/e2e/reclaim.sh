@@ -252,6 +252,12 @@ rc_space() {
   [ -z "$(ls "$d"/state/*/*.json 2>/dev/null)" ]
 }
 
+# rc_gate_open FIFO / rc_gate_release — a run with LAYERFLAT_RECLAIM_STOP_AFTER=PHASE:WAIT pauses
+# after PHASE until a line comes on its stdin: the test gives it a fifo held open on fd 8, and
+# writes the line when the world has been changed.
+rc_gate_open() { rm -f "$1"; mkfifo -m 0666 "$1"; exec 8<>"$1"; }
+rc_gate_release() { echo go >&8; exec 8>&-; }
+
 # rc_wait_record PHASE — until a journal record at PHASE is in the state dir (60 s at most).
 rc_wait_record() {
   local i
@@ -277,12 +283,13 @@ rc_disk_full() {
   chown "$LF_ROOTLESS_USER:" "$d/work/a.tar"
   rc_load_a
   rc_user podman unshare df -B1 "$d/store" | tail -1
-  RC_STOP="planned:WAIT=$d/go" rc_reclaim --reserve 1M 'lf-rc/rules:a*' >"$d/full.out" 2>&1 &
+  rc_gate_open "$d/go"
+  RC_STOP="planned:WAIT" rc_reclaim --reserve 1M 'lf-rc/rules:a*' <"$d/go" >"$d/full.out" 2>&1 &
   pid=$!
-  rc_wait_record planned || { kill "$pid"; wait "$pid"; return 1; }
+  rc_wait_record planned || { rc_gate_release; wait "$pid"; return 1; }
   rc_user podman unshare dd if=/dev/zero of="$d/store/filler" bs=1M status=none 2>/dev/null || true
   rc_user podman unshare df -B1 "$d/store" | tail -1
-  touch "$d/go"
+  rc_gate_release
   wait "$pid" || rc=$?
   cat "$d/full.out"
   echo "exit $rc"
@@ -434,12 +441,13 @@ rcd_fault() {
 rcd_locked() {
   local d rc=0 err first; d="$(rcd_dir)"
   rcd_load_a
-  LAYERFLAT_RECLAIM_STOP_AFTER="planned:WAIT=$d/go" rcd_reclaim --json 'lf-rcd/rules:a*' >"$d/first.json" &
+  rc_gate_open "$d/go"
+  LAYERFLAT_RECLAIM_STOP_AFTER="planned:WAIT" rcd_reclaim --json 'lf-rcd/rules:a*' <"$d/go" >"$d/first.json" &
   first=$!
   for _ in $(seq 1 600); do grep -qs '"phase"' "$d"/state/*/*.json && break; sleep 0.1; done
   err="$(rcd_reclaim 'lf-rcd/rules:a*' 2>&1 >/dev/null)" || rc=$?
   echo "second: exit $rc: $err"
-  touch "$d/go"
+  rc_gate_release
   local rc1=0
   wait "$first" || rc1=$?
   rm -f "$d/go"
@@ -454,11 +462,12 @@ rcd_locked() {
 rcd_engine_gone() {
   local d rc=0 pid sock; d="$(rcd_dir)"; sock="$(lf_docker_sock)"
   rcd_load_a
-  LAYERFLAT_RECLAIM_STOP_AFTER="verified:WAIT=$d/go" rcd_reclaim 'lf-rcd/rules:a*' >"$d/gone.out" 2>&1 &
+  rc_gate_open "$d/go"
+  LAYERFLAT_RECLAIM_STOP_AFTER="verified:WAIT" rcd_reclaim 'lf-rcd/rules:a*' <"$d/go" >"$d/gone.out" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do grep -qs '"phase": *"verified"' "$d"/state/*/*.json && break; sleep 0.1; done
   mv "$sock" "$sock.away"
-  touch "$d/go"
+  rc_gate_release
   wait "$pid" || rc=$?
   mv "$sock.away" "$sock"
   rm -f "$d/go"

@@ -6,10 +6,9 @@
  *
  * Test hook: LAYERFLAT_RECLAIM_STOP_AFTER=PHASE makes the CLI kill itself (SIGKILL) as soon as a
  * reclaim reaches PHASE (planned, loaded, verified, tags-moved, original-removed, done), to prove
- * the next run repairs what it left; PHASE:TERM sends SIGTERM instead, PHASE:WAIT=PATH pauses there
- * until PATH exists (see stopAfter). The library never reads it.
+ * the next run repairs what it left; PHASE:TERM sends SIGTERM instead, PHASE:WAIT pauses there
+ * until a line comes on stdin (see stopAfter). The library never reads it.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -58,7 +57,8 @@ export function reclaimCommand(run: (work: () => Promise<boolean>) => Promise<vo
     )
     .option(
       '--reserve <size>',
-      'free space to leave on the temp dir and the storage: an image that would cut into it is not started (default 256M)',
+      'free space to leave on the temp dir and the storage: ' +
+        'an image that would cut into it is not started (default 256M)',
     )
     .option('--podman <program>', PODMAN_OPTION_HELP)
     .action((patterns: string[], flags: ReclaimFlags) => run(() => reclaimAction(patterns, flags)));
@@ -70,18 +70,22 @@ function defaultStateDir(): string {
 }
 
 /**
- * The test hook, LAYERFLAT_RECLAIM_STOP_AFTER=PHASE[:TERM|:WAIT=PATH]: right after PHASE, die as a
+ * The test hook, LAYERFLAT_RECLAIM_STOP_AFTER=PHASE[:TERM|:WAIT]: right after PHASE, die as a
  * kill -9 would, or send ourselves SIGTERM (the signal handler runs while we wait here), or wait
- * until PATH exists (a test changes the world there, e.g. fills the disk).
+ * for a line on stdin (a test changes the world meanwhile, e.g. fills the disk, then writes it).
  */
 async function stopAfter(phase: Phase): Promise<void> {
   const [at, how = 'KILL'] = (process.env['LAYERFLAT_RECLAIM_STOP_AFTER'] ?? '').split(/:(.*)/s);
   if (at !== phase) return;
   if (how === 'KILL') process.kill(process.pid, 'SIGKILL');
   else if (how === 'TERM') process.kill(process.pid, 'SIGTERM');
-  const wait = how.startsWith('WAIT=') ? how.slice('WAIT='.length) : undefined;
-  const deadline = Date.now() + 600_000;
-  while (Date.now() < deadline && (wait === undefined || !fs.existsSync(wait))) await sleep(100);
+  if (how === 'WAIT') {
+    await new Promise<void>((resolve) => {
+      process.stdin.once('data', () => resolve());
+      process.stdin.once('end', () => resolve());
+    });
+    process.stdin.destroy(); // nothing more is read: let the process end when the run does
+  } else await sleep(600_000); // the signal ends us meanwhile
 }
 
 async function reclaimAction(patterns: string[], flags: ReclaimFlags): Promise<boolean> {
