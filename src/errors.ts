@@ -29,6 +29,8 @@ export type ErrorCode =
   | 'DEST_EXISTS' // the destination exists and --force was not given
   | 'VERIFY_FAILED' // --verify found the output differs from the input
   | 'IO' // an operating-system error reading or writing
+  | 'AUTH_FAILED' // a registry refused our credentials (401) or the access asked for (403)
+  | 'REGISTRY_FAILED' // a registry answered a request with an error we cannot act on (carries its message)
   | 'BUSY' // another layerflat holds the lock (reclaim: one at a time per storage)
   | 'USAGE'; // bad command-line usage
 

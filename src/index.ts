@@ -23,6 +23,7 @@ export type { Compression, Image, ImageConfig, Layer, Platform } from './image/t
 export { displayPath } from './tar/entry.js';
 export { removeTemporaries } from './fsio/cleanup.js';
 export { writesToStdout } from './transports/reference.js';
+export type { RegistryOptions } from './transports/registry/client.js';
 export { checkFileDest, writeFileSafely } from './fsio/staged-output.js';
 export { availableCores } from './compress/cores.js';
 export { VERSION } from './version.js';

@@ -1,12 +1,20 @@
 /** `layerflat flatten SOURCE [DEST]`: options, the run, and what it prints. */
 import { Command, Option } from 'commander';
-import { collect, PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
+import {
+  collect,
+  PODMAN_OPTION_HELP,
+  podmanProgram,
+  registryOptions,
+  wholeNumber,
+  withRegistryOptions,
+  type RegistryFlags,
+} from './options.js';
 import { flatten, LayerflatError, writesToStdout, type FlattenResult } from '../index.js';
 import { writeReport } from './output.js';
 import { humanBytes, humanSeconds } from './render/format.js';
 import { progressPrinter } from './render/progress.js';
 
-interface FlattenFlags {
+interface FlattenFlags extends RegistryFlags {
   tag: string[];
   compress?: 'none' | 'gzip' | 'zstd';
   keepBase?: number;
@@ -21,16 +29,16 @@ interface FlattenFlags {
 }
 
 export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
-  return new Command('flatten')
+  const command = new Command('flatten')
     .description('flatten an image into one layer, keeping its config, history and tags')
     .argument(
       '<source>',
       'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG]|ID | ' +
-        'containers-storage:NAME[:TAG]|ID (or podman:…) | PATH | - (stdin)',
+        'containers-storage:NAME[:TAG]|ID (or podman:…) | docker://[HOST[:PORT]/]REPO[:TAG|@DIGEST] | PATH | - (stdin)',
     )
     .argument(
       '[dest]',
-      'same forms but an ID (docker-daemon: and containers-storage: need a NAME); ' +
+      'same forms but an ID (docker-daemon: and containers-storage: need a NAME, docker:// a tag); ' +
         'a bare PATH or - (stdout) is a docker-archive (default: -)',
     )
     .option('-t, --tag <name>', "name the output image (repeatable; default: the source's names)", collect, [])
@@ -54,7 +62,8 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
     .option('--json', 'print a machine-readable summary')
-    .option('-q, --quiet', 'print nothing on success')
+    .option('-q, --quiet', 'print nothing on success');
+  return withRegistryOptions(command, true)
     .action((source: string, dest: string | undefined, flags: FlattenFlags) =>
       run(() => flattenAction(source, dest, flags)),
     )
@@ -67,7 +76,13 @@ unix:///var/run/docker.sock, or plain-HTTP tcp://HOST:PORT; TLS is not supported
 Temporary space in --tmp-dir: a docker-daemon source is spooled once (the size of its
 docker save); a docker-daemon DEST streams into the load with none, unless --verify,
 --compress gzip|zstd or an existing tag (replaced only with --force, after verifying) makes
-layerflat build and check the flat archive there first (its full size).`;
+layerflat build and check the flat archive there first (its full size).
+
+docker://: a registry, through the OCI distribution API over https (credentials from --creds
+or the auth files podman, skopeo and docker write; HTTPS_PROXY / NO_PROXY honoured). Nothing
+goes to --tmp-dir: layers stream from the registry as they are merged (up to 32 MiB read
+ahead in memory), and the flat layer streams up as it is made; with --verify the pushed image
+is read back before the tag is set. Nothing is tagged if anything failed.`;
 
 async function flattenAction(source: string, dest: string | undefined, flags: FlattenFlags): Promise<void> {
   const target = dest ?? '-';
@@ -93,6 +108,8 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     stdin: process.stdin,
     stdout: process.stdout,
     dockerHost: process.env['DOCKER_HOST'],
+    sourceRegistry: registryOptions(flags, 'src'),
+    destRegistry: registryOptions(flags, 'dest'),
     onProgress: flags.quiet || flags.json ? undefined : progress,
   }).finally(() => progress.done());
   for (const note of result.notes) process.stderr.write(`layerflat: note: ${note}\n`);

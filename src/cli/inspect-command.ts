@@ -1,12 +1,19 @@
 /** `layerflat inspect SOURCE`: per-layer sizes, shadowed bytes and the VFS cost, as a table, JSON or SVG. */
 import { Command } from 'commander';
-import { PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
+import {
+  PODMAN_OPTION_HELP,
+  podmanProgram,
+  registryOptions,
+  wholeNumber,
+  withRegistryOptions,
+  type RegistryFlags,
+} from './options.js';
 import { checkFileDest, inspect, writeFileSafely } from '../index.js';
 import { writeReport } from './output.js';
 import { formatInspectReport } from './render/inspect-table.js';
 import { vfsCostSvg } from './render/svg.js';
 
-interface InspectFlags {
+interface InspectFlags extends RegistryFlags {
   json?: boolean;
   svg?: string;
   force?: boolean;
@@ -17,7 +24,7 @@ interface InspectFlags {
 }
 
 export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
-  return new Command('inspect')
+  const command = new Command('inspect')
     .description(
       'show what each layer costs: sizes, bytes later layers hide, ' +
         'and the disk VFS storage needs, layered vs flattened',
@@ -25,7 +32,7 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
     .argument(
       '<source>',
       'docker-archive:PATH[:REF] | oci:DIR[:REF] | oci-archive:PATH[:REF] | docker-daemon:NAME[:TAG]|ID ' +
-        '(at $DOCKER_HOST) | containers-storage:NAME[:TAG]|ID | PATH | - (stdin)',
+        '(at $DOCKER_HOST) | containers-storage:NAME[:TAG]|ID | docker://[HOST/]REPO[:TAG|@DIGEST] | PATH | - (stdin)',
     )
     .option('--json', 'print the result as JSON (every size in bytes)')
     .option('--svg <file>', 'also write a chart of the VFS cost per layer, layered vs flattened, as an SVG file')
@@ -37,8 +44,10 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
       'where to spool stdin, or a docker-daemon: or containers-storage: image (one docker-archive of it) ' +
         '(default: $TMPDIR)',
     )
-    .option('--podman <program>', PODMAN_OPTION_HELP)
-    .action((source: string, flags: InspectFlags) => run(() => inspectAction(source, flags)));
+    .option('--podman <program>', PODMAN_OPTION_HELP);
+  return withRegistryOptions(command, false).action((source: string, flags: InspectFlags) =>
+    run(() => inspectAction(source, flags)),
+  );
 }
 
 async function inspectAction(source: string, flags: InspectFlags): Promise<void> {
@@ -52,6 +61,7 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     podman: podmanProgram(flags.podman),
     stdin: process.stdin,
     dockerHost: process.env['DOCKER_HOST'],
+    registry: registryOptions(flags),
   });
   if (flags.svg) await writeFileSafely(flags.svg, vfsCostSvg(result), flags.force === true);
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR'];

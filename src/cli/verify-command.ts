@@ -1,10 +1,17 @@
 /** `layerflat verify A B`: are two images (or an image and an export tar) the same filesystem? */
 import { Command } from 'commander';
-import { PODMAN_OPTION_HELP, podmanProgram, wholeNumber } from './options.js';
+import {
+  PODMAN_OPTION_HELP,
+  podmanProgram,
+  registryOptions,
+  wholeNumber,
+  withRegistryOptions,
+  type RegistryFlags,
+} from './options.js';
 import { writeReport } from './output.js';
 import { displayPath, ENGINE_PATHS, verify, type VerifyResult } from '../index.js';
 
-interface VerifyFlags {
+interface VerifyFlags extends RegistryFlags {
   ignore: string[];
   ignoreEngineFiles?: boolean;
   platform?: string;
@@ -15,7 +22,7 @@ interface VerifyFlags {
 }
 
 export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<void>): Command {
-  return new Command('verify')
+  const command = new Command('verify')
     .description('compare the merged filesystems of two images; exit 0 if equal, 1 if not, 2 on bad input')
     .argument(
       '<a>',
@@ -37,24 +44,25 @@ export function verifyCommand(run: (work: () => Promise<boolean>) => Promise<voi
     .option('--tmp-dir <dir>', 'where to spool stdin, docker-daemon images and podman save archives (one image each)')
     .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--max <n>', 'differences to list before the counts', wholeNumber, 50)
-    .option('--json', 'print a machine-readable result')
-    .action((a: string, b: string, flags: VerifyFlags) =>
-      run(async () => {
-        const result = await verify({
-          a,
-          b,
-          ...flags,
-          podman: podmanProgram(flags.podman),
-          stdin: process.stdin,
-          dockerHost: process.env['DOCKER_HOST'],
-        });
-        await writeReport(
-          process.stdout,
-          flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max),
-        );
-        return !result.equal;
-      }),
-    );
+    .option('--json', 'print a machine-readable result');
+  return withRegistryOptions(command, false).action((a: string, b: string, flags: VerifyFlags) =>
+    run(async () => {
+      const result = await verify({
+        a,
+        b,
+        ...flags,
+        podman: podmanProgram(flags.podman),
+        stdin: process.stdin,
+        dockerHost: process.env['DOCKER_HOST'],
+        registry: registryOptions(flags),
+      });
+      await writeReport(
+        process.stdout,
+        flags.json ? `${JSON.stringify(result, null, 2)}\n` : report(result, a, b, flags.max),
+      );
+      return !result.equal;
+    }),
+  );
 }
 
 function report(r: VerifyResult, a: string, b: string, max: number): string {

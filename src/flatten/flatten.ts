@@ -20,6 +20,7 @@ import type { TarReadItem } from '../tar/reader.js';
 import { displayPath } from '../tar/entry.js';
 import { openSource, sinkFor } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
+import type { RegistryOptions } from '../transports/registry/client.js';
 import type { ImageReference } from '../transports/types.js';
 import { compareViews } from '../verify/compare.js';
 import { viewOfImage, viewOfReference } from '../verify/sides.js';
@@ -61,6 +62,9 @@ export interface FlattenOptions {
   stdout?: Writable;
   /** The Docker daemon for docker-daemon: references, as DOCKER_HOST spells it (the CLI passes $DOCKER_HOST). */
   dockerHost?: string;
+  /** Credentials, TLS and environment for a docker:// source, and for a docker:// destination. */
+  sourceRegistry?: RegistryOptions;
+  destRegistry?: RegistryOptions;
   /** Progress: called as layers start and bytes flow. */
   onProgress?: (p: FlattenProgress) => void;
   /** The buffers plain layers are read into when the sink allows reuse (default: 3 of 256 KiB). */
@@ -105,9 +109,18 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
   const force = options.force ?? false;
   // Before anything is read: a destination that cannot be written fails now, not after the layers.
   const { tmpDir, dockerHost, podman } = options;
-  const intent = { force, compression, verify: options.verify === true, dockerHost, podman, tags };
+  const registry = options.destRegistry;
+  const intent = { force, compression, verify: options.verify === true, dockerHost, podman, tags, registry };
   const plan = await sink.prepare(destRef, intent);
-  const opened = await openSource(sourceRef, { platform, tmpDir, stdin: options.stdin, dockerHost, podman });
+  const sourceOptions = {
+    platform,
+    tmpDir,
+    stdin: options.stdin,
+    dockerHost,
+    podman,
+    registry: options.sourceRegistry,
+  };
+  const opened = await openSource(sourceRef, sourceOptions);
   try {
     const { image } = opened;
     const keep = keepCount(image, options);
@@ -126,6 +139,7 @@ export async function flatten(options: FlattenOptions): Promise<FlattenResult> {
       beforeCommit,
       podman,
       tags,
+      registry,
     };
     const squash = keep < image.layers.length;
     const tool = `layerflat ${VERSION}`;
@@ -293,7 +307,8 @@ class FlatLayer {
 /** --verify: the staged output must show the same filesystem as the source, or nothing is written. */
 async function verifyOutput(image: Image, staged: ImageReference, options: FlattenOptions): Promise<void> {
   const source = await viewOfImage(image);
-  const differences = compareViews(source, await viewOfReference(staged, { tmpDir: options.tmpDir }));
+  const { tmpDir, dockerHost, podman, destRegistry: registry } = options;
+  const differences = compareViews(source, await viewOfReference(staged, { tmpDir, dockerHost, podman, registry }));
   if (differences.length === 0) return;
   const first = differences
     .slice(0, 5)

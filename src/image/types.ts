@@ -49,6 +49,8 @@ export interface Layer {
   /** The uncompressed digest from the config's rootfs.diff_ids; undefined for a filesystem tar. */
   readonly diffId?: Digest;
   readonly source: BlobSource;
+  /** The registry repository the blob was read from, if any: a push to that registry can mount it. */
+  readonly origin?: { readonly registry: string; readonly repository: string };
 }
 
 /** The parsed image config (Docker or OCI); unknown fields are kept as they are. */

@@ -7,6 +7,7 @@ import { parsePlatform } from '../image/platform.js';
 import type { Image } from '../image/types.js';
 import { layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import type { Readable } from 'node:stream';
+import type { RegistryOptions } from '../transports/registry/client.js';
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
@@ -28,14 +29,16 @@ export interface InspectOptions {
   dockerHost?: string;
   /** The podman program for containers-storage: (default: "podman" on PATH). */
   podman?: string;
+  /** Credentials, TLS and environment for a docker:// source. */
+  registry?: RegistryOptions;
 }
 
 /** Inspect the image `options.source` names. Errors: those of opening and reading it. */
 export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
   const ref = parseReference(options.source, 'source');
-  const { tmpDir, stdin, dockerHost, podman } = options;
-  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman });
+  const { tmpDir, stdin, dockerHost, podman, registry } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman, registry });
   try {
     return await inspectImage(opened.image, options.source, options.top);
   } finally {

@@ -8,6 +8,8 @@ import { daemonStore } from './docker-daemon/store.js';
 import { pathSinks, pathSource } from './path.js';
 import { podmanSink, podmanSource } from './podman/index.js';
 import { podmanStore } from './podman/store.js';
+import { registrySink } from './registry/sink.js';
+import { registrySource } from './registry/source.js';
 import { stdioSinks, stdioSource } from './stdio.js';
 import { LayerflatError } from '../errors.js';
 import type { EngineStore, ImageReference, OpenedImage, Sink, SourceOptions } from './types.js';
@@ -16,6 +18,7 @@ import type { EngineStore, ImageReference, OpenedImage, Sink, SourceOptions } fr
 export function openSource(ref: ImageReference, options: SourceOptions = {}): Promise<OpenedImage> {
   if (ref.transport === 'docker-daemon') return daemonSource.open(ref, options);
   if (ref.transport === 'containers-storage') return podmanSource.open(ref, options);
+  if (ref.transport === 'docker') return registrySource.open(ref, options);
   return (ref.transport === 'stdio' ? stdioSource : pathSource).open(ref, options);
 }
 
@@ -24,6 +27,7 @@ export function sinkFor(ref: ImageReference): Sink {
   if (ref.transport === 'containers-storage') return podmanSink;
   if (ref.transport === 'stdio') return stdioSinks[ref.format ?? 'docker-archive'];
   if (ref.transport === 'docker-daemon') return daemonSink;
+  if (ref.transport === 'docker') return registrySink;
   return pathSinks[ref.transport === 'auto' ? 'docker-archive' : ref.transport];
 }
 

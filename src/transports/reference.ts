@@ -6,6 +6,7 @@
 import { LayerflatError } from '../errors.js';
 import { parseDaemonImage } from './docker-daemon/name.js';
 import { PODMAN_PREFIXES, parsePodmanImage } from './podman/reference.js';
+import { describeRegistryImage, parseRegistryImage } from './registry/reference.js';
 import type { Format, ImageReference } from './types.js';
 
 /** Transports layerflat reads and writes. */
@@ -13,12 +14,6 @@ const SUPPORTED_TRANSPORTS = ['docker-archive', 'oci', 'oci-archive'] as const;
 
 /** Transports known by name that are not implemented; the hint says what to run instead. */
 const NOT_YET: Readonly<Record<string, { source: string; dest: string }>> = {
-  docker: {
-    source:
-      'pull it to a file first: skopeo copy docker://REF docker-archive:image.tar (or oci-archive:image.tar), ' +
-      'then flatten that',
-    dest: 'write a file, then push it: skopeo copy docker-archive:flat.tar docker://REF',
-  },
   dir: {
     source: 'convert it first: skopeo copy dir:PATH oci:layout:REF, then flatten oci:layout:REF',
     dest: 'write oci:layout:REF, then skopeo copy oci:layout:REF dir:PATH',
@@ -54,7 +49,8 @@ function checkRef(text: string, transport: string, ref: string, role: 'source' |
  * - `docker-daemon:NAME[:TAG]` (or an image ID, for a source) → the Docker daemon, NAME as path;
  * - text without a transport prefix → transport 'auto' with the whole text as the path;
  * - `containers-storage:NAME[:TAG]|ID` or `podman:…` → podman's storage (podman/reference.ts);
- * - docker://, dir: → UNSUPPORTED_TRANSPORT saying what to
+ * - `docker://[HOST[:PORT]/]REPO[:TAG|@DIGEST]` → a registry (registry/reference.ts);
+ * - dir: → UNSUPPORTED_TRANSPORT saying what to
  *   run instead; any other "word:" prefix → BAD_REFERENCE listing the transports.
  */
 export function parseReference(text: string, role: 'source' | 'dest'): ImageReference {
@@ -64,6 +60,10 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
   if (text === '-') return { transport: 'stdio', path: '-' };
   if (colon < 0 || !TRANSPORT_LIKE.test(prefix)) return { transport: 'auto', path: text };
   const rest = text.slice(colon + 1);
+  if (prefix === 'docker') {
+    const registry = parseRegistryImage(rest, text);
+    return { transport: 'docker', path: `${registry.registry}/${registry.repository}`, ref: registry.ref, registry };
+  }
   if (prefix === 'docker-daemon') return { transport: 'docker-daemon', path: parseDaemonImage(rest, role, text) };
   if ((PODMAN_PREFIXES as readonly string[]).includes(prefix)) {
     return { transport: 'containers-storage', path: parsePodmanImage(text, rest, role) };
@@ -80,7 +80,7 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
     throw bad(
       text,
       `unknown transport "${prefix}"; use docker-archive:PATH[:REF], oci:DIR[:REF], oci-archive:PATH[:REF] ` +
-        'docker-daemon:NAME[:TAG] or containers-storage:NAME[:TAG] ' +
+        'docker-daemon:NAME[:TAG], containers-storage:NAME[:TAG] or docker://HOST/REPO[:TAG] ' +
         '(a file name containing ":" needs a leading "./")',
     );
   }
@@ -102,6 +102,7 @@ export function parseReference(text: string, role: 'source' | 'dest'): ImageRefe
 
 /** The reference as the user would type it again; "-" alone for stdin/stdout. */
 export function describeReference(ref: ImageReference): string {
+  if (ref.registry) return describeRegistryImage(ref.registry);
   const transport = ref.transport === 'stdio' ? ref.format : ref.transport === 'auto' ? undefined : ref.transport;
   if (transport === undefined) return ref.path;
   return `${transport}:${ref.path}${ref.ref !== undefined ? `:${ref.ref}` : ''}`;

@@ -5,6 +5,8 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Compression, Image, OutputImage, Platform, WriteResult } from '../image/types.js';
+import type { RegistryOptions } from './registry/client.js';
+import type { RegistryImage } from './registry/reference.js';
 
 /** The byte layouts a path or stdio can hold. */
 export type Format = 'docker-archive' | 'oci' | 'oci-archive';
@@ -13,13 +15,15 @@ export type Format = 'docker-archive' | 'oci' | 'oci-archive';
  * A parsed "transport:path[:ref]" reference. `transport` 'auto' is a bare path (its format is
  * detected); 'stdio' is "-" (stdin or stdout), in `format` when one was named ("oci-archive:-");
  * 'docker-daemon' has the daemon's name for the image (NAME[:TAG] or an ID) as `path`; for
- * 'containers-storage' (also written "podman:") `path` is the image's NAME[:TAG] or ID.
+ * 'containers-storage' (also written "podman:") `path` is the image's NAME[:TAG] or ID; for 'docker'
+ * (a registry) `path` is REGISTRY/REPOSITORY, `ref` the tag or digest, and `registry` the parts.
  */
 export interface ImageReference {
-  transport: Format | 'auto' | 'stdio' | 'docker-daemon' | 'containers-storage';
+  transport: Format | 'auto' | 'stdio' | 'docker-daemon' | 'containers-storage' | 'docker';
   path: string;
   ref?: string;
   format?: 'docker-archive' | 'oci-archive';
+  registry?: RegistryImage;
 }
 
 export interface SourceOptions {
@@ -33,6 +37,8 @@ export interface SourceOptions {
   dockerHost?: string;
   /** The podman program for containers-storage: (default: "podman" on PATH). */
   podman?: string;
+  /** Credentials, TLS and environment for docker:// sources. */
+  registry?: RegistryOptions;
 }
 
 /** An opened image plus the means to release what opening it took (fds, spooled files). */
@@ -60,6 +66,8 @@ export interface SinkOptions {
   podman?: string;
   /** The -t names asked for (not the source's): an engine's image gets them besides DEST's name. */
   tags?: readonly string[];
+  /** Credentials, TLS and environment for a docker:// destination. */
+  registry?: RegistryOptions;
   /**
    * Called once the output is complete under a temporary name and before it is put in place;
    * `staged` is a reference a Source can open. Throwing aborts the write and removes the staged
@@ -87,6 +95,7 @@ interface SinkIntent {
   /** As in SinkOptions. */
   podman?: string;
   tags?: readonly string[];
+  registry?: RegistryOptions;
 }
 
 export interface Sink {

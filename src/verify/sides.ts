@@ -13,6 +13,7 @@ import type { Image } from '../image/types.js';
 import { layerTar, layerWhere, type LayerTar } from '../layers/layer-tar.js';
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
+import type { RegistryOptions } from '../transports/registry/client.js';
 import type { ImageReference } from '../transports/types.js';
 import type { FileFacts } from './facts.js';
 import { imageView } from './image-view.js';
@@ -26,6 +27,8 @@ export interface SideOptions {
   dockerHost?: string;
   /** The podman program for containers-storage: (default: "podman" on PATH). */
   podman?: string;
+  /** Credentials, TLS and environment for docker:// references. */
+  registry?: RegistryOptions;
 }
 
 /** The merged filesystem of an image's layers. */
@@ -48,8 +51,8 @@ export async function viewOfReference(ref: ImageReference, options: SideOptions 
     }
   }
   const platform = options.platform ? parsePlatform(options.platform) : undefined;
-  const { tmpDir, stdin, dockerHost, podman } = options;
-  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman });
+  const { tmpDir, stdin, dockerHost, podman, registry } = options;
+  const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman, registry });
   try {
     return await viewOfImage(opened.image);
   } finally {

@@ -166,7 +166,7 @@ describe('layerflat flatten: bad input gets one clear line, exit 2, and no outpu
       () => `docker-archive:${RULES}:no/such:tag`,
       /\[REF_NOT_FOUND\].*layerflat-fixture\/rules:docker/,
     ],
-    ['a transport not built yet', () => 'docker://busybox', /\[UNSUPPORTED_TRANSPORT\].*skopeo copy/],
+    ['a transport not built yet', () => 'dir:/tmp/x', /\[UNSUPPORTED_TRANSPORT\].*skopeo copy dir:/],
   ])('%s', (_what, source, message) => {
     // an uncompressed docker-archive and a gzip OCI layout: both output paths fail cleanly
     for (const dest of [(d: string) => path.join(d, 'out.tar'), (d: string) => `oci:${path.join(d, 'layout')}:flat`]) {
