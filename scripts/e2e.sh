@@ -21,13 +21,15 @@
 #                          (except lfuser and its subuid range, which scripts/engines.sh sets up)
 #   LAYERFLAT_E2E_KEEP=1   keep the state dir (images, exports, logs) for debugging
 #   LAYERFLAT_E2E_PARTS    the parts to run after the setup, among "realistic docker daemon podman
-#                          podman-transport reclaim crafted integrity vfs" (default: all of them, in that
-#                          order); e.g. LAYERFLAT_E2E_PARTS=crafted runs the crafted archives alone,
+#                          podman-transport reclaim registry crafted integrity vfs" (default: all
+#                          of them, in that order); e.g. LAYERFLAT_E2E_PARTS=crafted runs the crafted archives alone,
 #                          LAYERFLAT_E2E_PARTS=daemon the docker-daemon: transport with dockerd only
 #   LAYERFLAT_E2E_CRAFTED  shell patterns of the crafted cases to run (default: all), e.g.
 #                          LAYERFLAT_E2E_CRAFTED='*-same-layer hardlink-order-*'
 #
-# Pieces: scripts/e2e/{lib,engine,setup,roundtrip,vfs-cost,crafted,integrity,daemon,podman-transport,reclaim}.sh,
+# Pieces: scripts/e2e/{lib,engine,setup,roundtrip,vfs-cost,crafted,integrity,daemon,
+# podman-transport,reclaim,registry}.sh,
+# scripts/e2e/registry.mjs (the token server and proxies around docker-registry),
 # scripts/e2e/*.mjs,
 # scripts/e2e/make-damaged.py (damaged layers piped into the engines, integrity.sh) and
 # scripts/e2e/crafted/ (the generator of the crafted archives, see docs/engine-rules.md).
@@ -119,7 +121,7 @@ e2e_setup() {
   lf_purge >/dev/null 2>&1 || true # a previous run's leftovers in our own state dir
   E2E_STARTED=1
   mkdir -p "$E2E_WORK/tmp"
-  e2e_check "install what is missing (docker.io, podman, uidmap, runc, skopeo, debootstrap, zstd)" e2e_install || true
+  e2e_check "install what is missing (docker.io, podman, uidmap, runc, skopeo, debootstrap, zstd, docker-registry, htpasswd, openssl, curl)" e2e_install || true
   E2E_BUILT=0; E2E_DOCKER=0; E2E_PODMAN=0; E2E_REALISTIC=0
   e2e_check "layerflat is built (npm run build when dist/ is missing)" e2e_build && E2E_BUILT=1
   # The round trips run the RHEL 7 tarball's launcher (Node 16.20.2 and the bundle), the rest dist/.
@@ -127,13 +129,14 @@ e2e_setup() {
   if [ "$E2E_BUILT" = 1 ] && ! e2e_check "the RHEL 7 tarball, unpacked for the round trips" e2e_unpack_tarball; then
     E2E_BUILT=0
   fi
-  if e2e_part realistic || e2e_part docker || e2e_part daemon || e2e_part reclaim || e2e_part crafted ||
-    e2e_part integrity || e2e_part vfs; then
+  if e2e_part realistic || e2e_part docker || e2e_part daemon || e2e_part reclaim || e2e_part registry ||
+    e2e_part crafted || e2e_part integrity || e2e_part vfs; then
     e2e_check "dockerd on vfs, private socket under the state dir" e2e_start_docker && E2E_DOCKER=1
   else
     e2e_note "no part needs dockerd: not starting it"
   fi
-  if e2e_part podman || e2e_part podman-transport || e2e_part reclaim || e2e_part crafted || e2e_part integrity || e2e_part vfs; then
+  if e2e_part podman || e2e_part podman-transport || e2e_part reclaim || e2e_part registry || e2e_part crafted ||
+    e2e_part integrity || e2e_part vfs; then
     e2e_check "rootless podman on vfs as $LF_ROOTLESS_USER" e2e_start_podman && E2E_PODMAN=1
   else
     e2e_note "rootless podman not started: none of the parts selected uses it"
@@ -238,11 +241,11 @@ if [ "$(id -u)" != 0 ]; then
   e2e_not_ok "the end-to-end suite runs as root (it installs packages and starts dockerd)"
   e2e_summary || exit 1
 fi
-E2E_PARTS=" ${LAYERFLAT_E2E_PARTS:-realistic docker daemon podman podman-transport reclaim crafted integrity vfs} "
+E2E_PARTS=" ${LAYERFLAT_E2E_PARTS:-realistic docker daemon podman podman-transport reclaim registry crafted integrity vfs} "
 for _p in $E2E_PARTS; do
   case "$_p" in
-    realistic | docker | daemon | podman | podman-transport | reclaim | crafted | integrity | vfs) ;;
-    *) E2E_DONE=1; e2e_not_ok "LAYERFLAT_E2E_PARTS: unknown part '$_p' (parts: realistic docker daemon podman podman-transport reclaim crafted integrity vfs)"; e2e_summary || exit 1 ;;
+    realistic | docker | daemon | podman | podman-transport | reclaim | registry | crafted | integrity | vfs) ;;
+    *) E2E_DONE=1; e2e_not_ok "LAYERFLAT_E2E_PARTS: unknown part '$_p' (parts: realistic docker daemon podman podman-transport reclaim registry crafted integrity vfs)"; e2e_summary || exit 1 ;;
   esac
 done
 e2e_part() { [[ "$E2E_PARTS" == *" $1 "* ]]; }
@@ -253,6 +256,7 @@ if e2e_part daemon; then e2e_daemon_cases; fi
 if e2e_part podman; then e2e_podman_cases; fi
 if e2e_part podman-transport; then e2e_podman_transport_cases; fi
 if e2e_part reclaim; then e2e_reclaim_cases; fi
+if e2e_part registry; then e2e_registry_cases; fi
 if e2e_part crafted; then e2e_crafted_cases; fi
 if e2e_part integrity; then e2e_integrity_cases; fi
 if e2e_part vfs; then e2e_vfs_report; fi

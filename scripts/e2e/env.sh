@@ -24,3 +24,5 @@ source "$E2E_ROOT/scripts/e2e/daemon.sh"
 source "$E2E_ROOT/scripts/e2e/podman-transport.sh"
 # shellcheck source=reclaim.sh
 source "$E2E_ROOT/scripts/e2e/reclaim.sh"
+# shellcheck source=registry.sh
+source "$E2E_ROOT/scripts/e2e/registry.sh"

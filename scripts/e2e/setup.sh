@@ -16,6 +16,10 @@ e2e_install() {
   lf_need_cmd debootstrap debootstrap
   lf_need_cmd zstd zstd
   lf_need_cmd numfmt coreutils
+  lf_need_cmd docker-registry docker-registry
+  lf_need_cmd htpasswd apache2-utils
+  lf_need_cmd openssl openssl
+  lf_need_cmd curl curl
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "node and npm are needed (Node >= 20)"
     return 1

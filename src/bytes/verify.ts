@@ -111,3 +111,73 @@ export function checkBuffer(data: Buffer, expected: Expected, what?: string): vo
   );
   if (!actual.equals(expected.digest)) throw digestMismatch(expected.digest, actual, what);
 }
+
+/**
+ * `verified` for a streamed blob whose reader may stop on a parse error: letting go of `chunks()`
+ * does not close the source, so `rest()` can read what is left and tell whether the bytes were
+ * the blob's. A download damaged on the way then reports the mismatch — the cause — instead of
+ * the tar or gzip error it produced first. `close()` releases the source.
+ */
+export class HeldCheck {
+  private readonly iterator: AsyncIterator<Buffer>;
+  private readonly hash: Hash | undefined;
+  private size = 0;
+  /** The bytes are all checked, or the source itself failed: rest() has nothing to tell. */
+  private settled = false;
+
+  constructor(
+    source: AsyncIterable<Buffer>,
+    private readonly expected: Expected,
+    private readonly what?: string,
+  ) {
+    this.iterator = source[Symbol.asyncIterator]();
+    this.hash = expected.digest ? createHash(expected.digest.algorithm) : undefined;
+  }
+
+  /** The bytes, checked as they pass; the check fails the iteration at its end. */
+  async *chunks(): AsyncGenerator<Buffer> {
+    for (let r = await this.next(); !r.done; r = await this.next()) {
+      this.add(r.value);
+      yield r.value;
+    }
+    this.end();
+  }
+
+  /** Read what the reader left, then check the whole blob: throws its mismatch, if any. */
+  async rest(): Promise<void> {
+    if (this.settled) return;
+    for (let r = await this.next(); !r.done; r = await this.next()) this.add(r.value);
+    this.end();
+  }
+
+  close(): void {
+    void this.iterator.return?.()?.catch(() => {});
+  }
+
+  private async next(): Promise<IteratorResult<Buffer>> {
+    try {
+      return await this.iterator.next();
+    } catch (err) {
+      this.settled = true; // a source that failed (the network): its error is the one to report
+      throw err;
+    }
+  }
+
+  private add(chunk: Buffer): void {
+    this.size += chunk.length;
+    if (this.expected.size !== undefined && this.size > this.expected.size) {
+      throw sizeMismatch(this.expected, `at least ${this.size}`);
+    }
+    this.hash?.update(chunk);
+  }
+
+  private end(): void {
+    this.settled = true;
+    const { expected } = this;
+    if (expected.size !== undefined && this.size !== expected.size) throw sizeMismatch(expected, String(this.size));
+    if (expected.digest && this.hash) {
+      const actual = Digest.parse(`${expected.digest.algorithm}:${this.hash.digest('hex')}`);
+      if (!actual.equals(expected.digest)) throw digestMismatch(expected.digest, actual, this.what);
+    }
+  }
+}

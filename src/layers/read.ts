@@ -17,7 +17,7 @@ import { Readable } from 'node:stream';
 import { BufferRing } from '../bytes/ring.js';
 import { fileRangeDigest } from '../bytes/file-digest.js';
 import { rangeChunks, readHead } from '../bytes/file-range.js';
-import { digestMismatch, sizeMismatch, verified } from '../bytes/verify.js';
+import { digestMismatch, HeldCheck, sizeMismatch, verified } from '../bytes/verify.js';
 import { decompress } from '../compress/decompress.js';
 import { detectCompression, MAGIC_LENGTH } from '../compress/detect.js';
 import { LayerflatError } from '../errors.js';
@@ -33,6 +33,8 @@ export interface LayerRead {
   readonly checked: Promise<void>;
   /** The reader stopped early: release the bytes and stop the checks. */
   stop(): void;
+  /** A streamed blob: after a failed parse, read the stored bytes left and check the whole blob. */
+  rest?(): Promise<void>;
 }
 
 export interface TarReadOptions {
@@ -44,12 +46,20 @@ export interface TarReadOptions {
 export async function readLayerTar(layer: Layer, options: TarReadOptions = {}): Promise<LayerRead> {
   const { source } = layer;
   if ('file' in source) return readFileTar(layer, source.file, options.ring);
-  const stored = verified(toChunks(source.stream()), { digest: layer.digest, size: layer.size }, 'the stored blob');
-  const { head, chunks } = await peek(stored, MAGIC_LENGTH);
+  const held = new HeldCheck(toChunks(source.stream()), { digest: layer.digest, size: layer.size }, 'the stored blob');
+  const { head, chunks } = await peek(held.chunks(), MAGIC_LENGTH);
   const compression = detectCompression(head);
   const plainChecked = compression === 'none' && layer.digest !== undefined && layer.digest.equals(layer.diffId);
   const decoded = compression === 'none' ? chunks : await decoded$(chunks);
-  return done(compression, plainChecked ? decoded : diffChecked(decoded, layer.diffId), Promise.resolve());
+  const read = done(compression, plainChecked ? decoded : diffChecked(decoded, layer.diffId), Promise.resolve());
+  return {
+    ...read,
+    rest: () => held.rest(),
+    stop() {
+      read.stop();
+      held.close();
+    },
+  };
 }
 
 /**
@@ -83,10 +93,16 @@ export async function readLayerStored(layer: Layer): Promise<LayerRead> {
  * compressed data ending early, or not being a tar at all — of bytes that are not the image's,
  * the damage is what to report: this waits for the checks beside the read (the hash thread
  * reads the whole blob itself) and throws their mismatch, else `err`. Errors that already say
- * what is wrong and where (BAD_CHECKSUM at an offset, a mismatch) are thrown as they are.
+ * what is wrong and where (BAD_CHECKSUM at an offset, a mismatch) are thrown as they are — for a
+ * file, where a damaged header is damage at rest; a streamed blob is read to its end and checked
+ * whatever the parse said, since bytes damaged on the way can break any part of the parse.
  */
 export async function blame(read: LayerRead, err: unknown): Promise<never> {
-  if (isSymptom(err)) {
+  if (read.rest && !isMismatch(err)) {
+    await read.rest().catch((failure: unknown) => {
+      if (isMismatch(failure)) throw failure;
+    });
+  } else if (isSymptom(err)) {
     await read.checked.catch((failure: unknown) => {
       if (isMismatch(failure)) throw failure; // anything else (the file ends early too): the symptom says more
     });

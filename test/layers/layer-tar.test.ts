@@ -84,6 +84,64 @@ describe('layerTar', () => {
   });
 });
 
+/** A layer that only streams (a registry blob), in chunks of 4 KiB, optionally failing after `failAt` bytes. */
+function streamedLayer(stored: Buffer, digestOf: Buffer, diffId: string, failAt?: number): Layer & { closed: boolean } {
+  const layer = {
+    digest: Digest.parse(sha(digestOf)),
+    diffId: Digest.parse(diffId),
+    size: stored.length,
+    closed: false,
+    source: {
+      async *stream(): AsyncGenerator<Buffer> {
+        try {
+          for (let at = 0; at < stored.length; at += 4096) {
+            if (failAt !== undefined && at >= failAt) throw new Error('socket hang up');
+            yield stored.subarray(at, at + 4096);
+          }
+        } finally {
+          layer.closed = true;
+        }
+      },
+    },
+  };
+  return layer;
+}
+
+describe('layerTar of a streamed blob', () => {
+  const flip = (b: Buffer, at: number) => {
+    const c = Buffer.from(b);
+    c[at] ^= 0xff;
+    return c;
+  };
+
+  it('reports DIGEST_MISMATCH, not the tar error, when a header is damaged on the way (plain and gzip)', async () => {
+    const gz = gzipSync(tar, { level: 0 }); // stored deflate blocks: a flipped byte is a flipped tar byte
+    for (const [good, at] of [
+      [tar, 100],
+      [gz, 1024 + 10],
+    ] as const) {
+      const layer = streamedLayer(flip(good, at), good, sha(tar));
+      await expect(paths(layerTar(layer, 'layer 1/2').entries())).rejects.toMatchObject({
+        code: 'DIGEST_MISMATCH',
+        message: expect.stringMatching(/^layer 1\/2: the stored blob hashes to sha256:/),
+      });
+      expect(layer.closed).toBe(true); // read to its end
+    }
+  });
+
+  it("keeps the source's own error when the stream itself fails", async () => {
+    const layer = streamedLayer(tar, tar, sha(tar), 8192);
+    await expect(paths(layerTar(layer, 'layer 1/1').entries())).rejects.toThrow(/socket hang up/);
+    expect(layer.closed).toBe(true);
+  });
+
+  it('closes the source when the reader stops early', async () => {
+    const layer = streamedLayer(tar, tar, sha(tar));
+    for await (const _ of layerTar(layer, 'layer 1/1').entries()) break;
+    expect(layer.closed).toBe(true);
+  });
+});
+
 describe('layerTar with reused buffers', () => {
   it('reads a plain layer in place through a ring of buffers, with the same entries and data', async () => {
     const ring = new BufferRing({ chunk: 1024, buffers: 2 });

@@ -87,6 +87,7 @@ async function readAuthFile(file: string, mustExist: boolean): Promise<AuthFile 
     if (e.code === 'ENOENT' && !mustExist) return undefined;
     throw new LayerflatError(e.code === 'ENOENT' ? 'NOT_FOUND' : 'IO', `auth file ${file}: ${e.message}`);
   }
+  if (text.trim() === '') return {}; // as containers/image reads it: an empty file holds no logins
   try {
     const json = JSON.parse(text) as unknown;
     if (json === null || typeof json !== 'object') throw new Error('not a JSON object');

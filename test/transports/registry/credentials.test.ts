@@ -74,4 +74,10 @@ describe('registry credentials, where podman, skopeo and docker keep them', () =
     fs.writeFileSync(path.join(tmp, 'bad.json'), '{');
     await expect(credentialsFor('r', { authFile: path.join(tmp, 'bad.json'), env: {} })).rejects.toThrow(/bad\.json/);
   });
+
+  it('reads an empty auth file (as /dev/null or a fresh touch) as one with no logins', async () => {
+    fs.writeFileSync(path.join(tmp, 'empty.json'), '');
+    await expect(credentialsFor('r', { authFile: path.join(tmp, 'empty.json'), env: {} })).resolves.toBeUndefined();
+    await expect(credentialsFor('r', { authFile: '/dev/null', env: {} })).resolves.toBeUndefined();
+  });
 });
