@@ -9,8 +9,9 @@
 #   PLAIN http on :$RG_PLAIN, no auth; the fault proxy (registry.mjs proxy) sits in front of it
 # skopeo pushes the docker-rules fixture (19 layers), the multi-platform OCI fixture (--all) and a
 # two-layer image with 24 MiB of noise. Then layerflat flattens registry → registry (--verify),
-# → docker-archive, → docker-daemon:; the flat images are pulled by skopeo, docker and rootless
-# podman, run, and their exports checked against the fixture with `layerflat verify`. Faults:
+# → docker-archive, → docker-daemon: and → podman: (rootless); skopeo reads the flat images back
+# and `layerflat verify` checks them against the fixture; docker and rootless podman pull the
+# original and the flat image, run it, and the exports of their containers are compared. Faults:
 # 401 (wrong password), 403 (push with a pull-only token), 404, an unknown CA, a blob with one byte
 # flipped (DIGEST_MISMATCH, nothing tagged), connections dropped mid-blob (resumed with Range), the
 # registry killed and restarted mid-blob (resumed), HTTPS_PROXY through a CONNECT proxy. Each
@@ -191,30 +192,66 @@ rg_to_daemon() {
   lf_docker rmi "$ref"
 }
 
-# rg_export_matches ENGINE REF — a container of REF exported by ENGINE holds the fixture's
-# filesystem (scripts/e2e/verify-exports.mjs --image: what the engine cannot show is allowed).
-rg_export_matches() {
-  local engine="$1" ref="$2" d wd c; d="$(rg_dir)"
-  wd="$(e2e_eng "$engine" image inspect --format '{{.Config.WorkingDir}}' "$ref")"
-  c="$(e2e_eng "$engine" create "$ref")"
-  e2e_eng_export "$engine" "$c" "$d/$engine-export.tar"
-  e2e_eng "$engine" rm "$c" >/dev/null
-  node "$E2E_ROOT/scripts/e2e/verify-exports.mjs" "$engine" "$E2E_ROOT/test/fixtures/docker-rules.tar" \
-    "$d/$engine-export.tar" --image "--workdir=$wd"
+# rg_export ENGINE REF OUT — a container of REF exported by ENGINE to OUT.
+rg_export() {
+  local c; c="$(e2e_eng "$1" create "$2")"
+  e2e_eng_export "$1" "$c" "$3"
+  e2e_eng "$1" rm "$c" >/dev/null
 }
 
-# rg_engine_pull ENGINE — ENGINE pulls the flat OCI manifest from the plain registry (docker
-# trusts 127.0.0.0/8 over http by default), runs it, and its export is the fixture's filesystem.
+# rg_podman_program — a podman for layerflat's --podman: the suite's rootless podman store.
+rg_podman_program() {
+  local f r; f="$(rg_dir)/podman-rootless"; r="$(lf_rootless_dir)"
+  cat >"$f" <<SH
+#!/bin/sh
+exec podman --storage-driver vfs --root "$r/storage" --runroot "$r/runroot" --tmpdir "$r/tmp" \
+  --cgroup-manager cgroupfs --events-backend file --runtime runc "\$@"
+SH
+  chmod 0755 "$(rg_dir)" "$f"
+  echo "$f"
+}
+
+# rg_user_layerflat ARGS... — the CLI under test as the rootless user (as a RHEL 7 user runs it).
+rg_user_layerflat() {
+  local r home; r="$(lf_rootless_dir)"
+  home="$(getent passwd "$LF_ROOTLESS_USER" | cut -d: -f6)"
+  local -a cli=(node "$E2E_ROOT/dist/cli/main.js")
+  [ -z "${E2E_CLI:-}" ] || cli=("$E2E_CLI")
+  (cd / && runuser -u "$LF_ROOTLESS_USER" -- env -i HOME="$home" USER="$LF_ROOTLESS_USER" \
+    PATH="$(dirname "$(command -v node)"):/usr/local/bin:/usr/bin:/bin" XDG_RUNTIME_DIR="$r/run" TMPDIR="$r/tmp" \
+    "${cli[@]}" "$@")
+}
+
+# rg_engine_pull ENGINE — ENGINE pulls the original and the flat OCI manifest from the plain
+# registry (docker trusts 127.0.0.0/8 over http by default); for podman, layerflat also flattens
+# the registry image into podman's storage (podman: sink). Each flat image has 1 layer, runs its
+# command, and a container of it exports the same filesystem as one of the original
+# (scripts/e2e/verify-exports.mjs: for docker, only the mtimes docker stamps on what it adds).
 rg_engine_pull() {
-  local engine="$1" ref="127.0.0.1:$RG_PLAIN/lf/rules:flat" out
-  if [ "$engine" = docker ]; then lf_docker pull "$ref"; else podman_rootless pull --tls-verify=false "docker://$ref"; fi
-  echo "$ref: $(e2e_eng "$engine" image inspect --format '{{len .RootFS.Layers}}' "$ref") layer(s)"
-  [ "$(e2e_eng "$engine" image inspect --format '{{len .RootFS.Layers}}' "$ref")" = 1 ]
-  out="$(e2e_eng_run "$engine" "$ref")"
-  echo "runs: $out"
-  [ "$out" = layerflat-ok ]
-  rg_export_matches "$engine" "$ref"
-  e2e_eng "$engine" rmi "$ref"
+  local engine="$1" d orig="127.0.0.1:$RG_PLAIN/lf/rules:orig" flat="127.0.0.1:$RG_PLAIN/lf/rules:flat" ref out
+  local -a flats=("$flat")
+  d="$(rg_dir)"
+  if [ "$engine" = docker ]; then
+    lf_docker pull -q "$orig"
+    lf_docker pull -q "$flat"
+  else
+    podman_rootless pull -q --tls-verify=false "docker://$orig"
+    podman_rootless pull -q --tls-verify=false "docker://$flat"
+    rg_user_layerflat flatten "docker://$orig" podman:localhost/lf-e2e/rules:from-registry --tls-verify=false \
+      --podman "$(rg_podman_program)"
+    flats+=(localhost/lf-e2e/rules:from-registry)
+  fi
+  rg_export "$engine" "$orig" "$d/$engine-orig-export.tar"
+  for ref in "${flats[@]}"; do
+    echo "$ref: $(e2e_eng "$engine" image inspect --format '{{len .RootFS.Layers}}' "$ref") layer(s)"
+    [ "$(e2e_eng "$engine" image inspect --format '{{len .RootFS.Layers}}' "$ref")" = 1 ]
+    out="$(e2e_eng_run "$engine" "$ref")"
+    echo "runs: $out"
+    [ "$out" = layerflat-ok ]
+    rg_export "$engine" "$ref" "$d/$engine-flat-export.tar"
+    node "$E2E_ROOT/scripts/e2e/verify-exports.mjs" "$engine" "$d/$engine-orig-export.tar" "$d/$engine-flat-export.tar"
+  done
+  e2e_eng "$engine" rmi "$orig" "${flats[@]}"
 }
 
 # rg_token_creds — token auth (Bearer realm/service/scope) with --creds: push scope granted, the
@@ -411,7 +448,7 @@ e2e_registry_cases() {
     for eng in docker podman; do
       local ok=E2E_${eng^^}
       if [ "${!ok:-0}" = 1 ]; then
-        e2e_check "$t: $eng pulls the flat OCI manifest from the registry, runs it; its export is the fixture's filesystem" \
+        e2e_check "$t: $eng pulls the original and the flat OCI manifest$([ "$eng" = podman ] && echo ', layerflat flattens into podman:'); each flat image runs, its export equals the original's" \
           rg_engine_pull "$eng" || true
       else
         e2e_not_run "$t: $eng pulls the flat image" "$eng is not running"
