@@ -26,6 +26,7 @@ interface FlattenFlags extends RegistryFlags {
   json?: boolean;
   quiet?: boolean;
   verify?: boolean;
+  dedupe?: boolean;
 }
 
 export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
@@ -61,6 +62,11 @@ export function flattenCommand(run: (work: () => Promise<void>) => Promise<void>
     )
     .option('--podman <program>', PODMAN_OPTION_HELP)
     .option('--verify', 'check the output is the same filesystem as the source before writing it (reads both again)')
+    .option(
+      '--dedupe',
+      "store identical files (content, mode, owner, xattrs) once, as hardlinks sharing the first one's mtime: " +
+        'writing one name then changes them all',
+    )
     .option('--json', 'print a machine-readable summary')
     .option('-q, --quiet', 'print nothing on success');
   return withRegistryOptions(command, true)
@@ -105,6 +111,7 @@ async function flattenAction(source: string, dest: string | undefined, flags: Fl
     tmpDir: flags.tmpDir,
     podman: podmanProgram(flags.podman),
     verify: flags.verify,
+    dedupe: flags.dedupe,
     stdin: process.stdin,
     stdout: process.stdout,
     dockerHost: process.env['DOCKER_HOST'],
@@ -130,6 +137,9 @@ function summary(r: FlattenResult): string {
   const lines = [
     `flattened ${r.layersIn} layers into ${r.layersOut}${kept}: ` +
       `${r.entries.kept} entries kept, ${droppedTotal} dropped${dropped ? ` (${dropped})` : ''}`,
+    ...(r.entries.deduped.files > 0
+      ? [`--dedupe: ${r.entries.deduped.files} files stored as hardlinks, ${humanBytes(r.entries.deduped.bytes)} saved`]
+      : []),
     `read ${humanBytes(r.bytes.tarIn)} of layer tars, ` +
       `wrote ${humanBytes(r.bytes.written)} in ${humanSeconds(r.seconds)}`,
     `${r.dest === '-' ? 'stdout' : r.dest}: ${r.configDigest}${r.tags.length ? ` ${r.tags.join(' ')}` : ''}`,

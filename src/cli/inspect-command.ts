@@ -21,6 +21,7 @@ interface InspectFlags extends RegistryFlags {
   platform?: string;
   tmpDir?: string;
   podman?: string;
+  dedupe?: boolean;
 }
 
 export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
@@ -39,6 +40,7 @@ export function inspectCommand(run: (work: () => Promise<void>) => Promise<void>
     .option('--force', 'replace an existing --svg file')
     .option('--top <n>', 'how many of the largest shadowed files to list', wholeNumber, 10)
     .option('--platform <os/arch[/variant]>', "image to pick from a multi-platform index (default: this host's)")
+    .option('--dedupe', 'also say what flatten --dedupe would save (hashes same-sized files: a second read)')
     .option(
       '--tmp-dir <dir>',
       'where to spool stdin, or a docker-daemon: or containers-storage: image (one docker-archive of it) ' +
@@ -62,6 +64,7 @@ async function inspectAction(source: string, flags: InspectFlags): Promise<void>
     stdin: process.stdin,
     dockerHost: process.env['DOCKER_HOST'],
     registry: registryOptions(flags),
+    dedupe: flags.dedupe,
   });
   if (flags.svg) await writeFileSafely(flags.svg, vfsCostSvg(result), flags.force === true);
   const color = process.stdout.isTTY === true && !process.env['NO_COLOR'];

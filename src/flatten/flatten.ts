@@ -14,7 +14,7 @@ import { layerHeaders } from '../layers/headers.js';
 import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { emptyStats, measureMerge, mergeLayers, type MergeStats } from '../merge/output.js';
 import { exactOverrides, overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
-import { baseMarkers, type BaseScan, type PlanLayer } from '../merge/plan.js';
+import { baseMarkers, planMerge, type BaseScan, type PlanLayer } from '../merge/plan.js';
 import { ExactPlanNeeded } from '../merge/planner.js';
 import type { TarReadItem } from '../tar/reader.js';
 import { displayPath } from '../tar/entry.js';
@@ -25,6 +25,7 @@ import type { ImageReference } from '../transports/types.js';
 import { compareViews } from '../verify/compare.js';
 import { viewOfImage, viewOfReference } from '../verify/sides.js';
 import { VERSION } from '../version.js';
+import { findDuplicates, type DedupeScan } from './dedupe.js';
 import { keepCount } from './layers.js';
 import { Progress, type FlattenProgress } from './progress.js';
 
@@ -57,6 +58,11 @@ export interface FlattenOptions {
    * overwritten by an unchecked replacement.
    */
   verify?: boolean;
+  /**
+   * Write identical regular files (same content, mode, owner, xattrs) once, the later names as
+   * hardlinks of the first, which then share its mtime. Opt-in: writing one name changes all.
+   */
+  dedupe?: boolean;
   /** What a source "-" reads and a destination "-" writes (the CLI passes the process's own). */
   stdin?: Readable;
   stdout?: Writable;
@@ -83,6 +89,8 @@ export interface FlattenResult {
     dropped: Partial<Record<string, number>>;
     hardlinksRehomed: number;
     whiteoutsWritten: number;
+    /** --dedupe: files written as hardlinks of an identical file, and the data bytes saved. */
+    deduped: { files: number; bytes: number };
   };
   bytes: { tarIn: number; tarOut: number; written: number };
   layerPasses: number;
@@ -207,6 +215,7 @@ class FlatLayer {
   merge: MergeStats = emptyStats();
   private opened = false;
   private base: Promise<BaseScan | undefined> | undefined;
+  private dedupeScan: Promise<DedupeScan | undefined> | undefined;
 
   constructor(
     private readonly image: Image,
@@ -276,7 +285,21 @@ class FlatLayer {
    */
   async plannedSize(): Promise<number> {
     const exact = this.overrides !== undefined;
-    return measureMerge(this.headers(this.keep), { base: await this.baseScan(), exact });
+    const dedupe = (await this.dedupe())?.links;
+    return measureMerge(this.headers(this.keep), { base: await this.baseScan(), exact, dedupe });
+  }
+
+  /** --dedupe: the files written as links, from a pass over headers and one over grouped files' data. */
+  dedupe(): Promise<DedupeScan | undefined> {
+    if (!this.options.dedupe) return Promise.resolve(undefined);
+    this.dedupeScan ??= (async () => {
+      const options = { base: await this.baseScan(), exact: this.overrides !== undefined };
+      const all = this.image.layers.length;
+      return findDuplicates(planMerge(this.headers(this.keep), options), () =>
+        planMerge(this.layers(this.keep, all, {}), options),
+      );
+    })();
+    return this.dedupeScan;
   }
 
   async open(o: OpenNewLayerOptions = {}): Promise<AsyncIterable<Buffer>> {
@@ -284,7 +307,9 @@ class FlatLayer {
     this.opened = true;
     const ring = o.chunksMayBeReused ? (this.options.readRing ?? new BufferRing()) : undefined;
     const layers = this.layers(this.keep, this.image.layers.length, { ring, checks: this.checks });
+    const dedupe = (await this.dedupe())?.links;
     const merged = mergeLayers(layers, {
+      dedupe,
       base: await this.baseScan(),
       onLayer: (i) => this.progress.layerStarted(this.keep + i),
       exact: this.overrides !== undefined,
@@ -308,7 +333,8 @@ class FlatLayer {
 async function verifyOutput(image: Image, staged: ImageReference, options: FlattenOptions): Promise<void> {
   const source = await viewOfImage(image);
   const { tmpDir, dockerHost, podman, destRegistry: registry } = options;
-  const differences = compareViews(source, await viewOfReference(staged, { tmpDir, dockerHost, podman, registry }));
+  const flat = await viewOfReference(staged, { tmpDir, dockerHost, podman, registry });
+  const differences = compareViews(source, flat, { deduped: options.dedupe === true });
   if (differences.length === 0) return;
   const first = differences
     .slice(0, 5)
@@ -345,6 +371,7 @@ function result(
       dropped: stats.dropped,
       hardlinksRehomed: stats.hardlinksRehomed,
       whiteoutsWritten: stats.whiteoutsWritten,
+      deduped: { ...stats.deduped },
     },
     bytes: {
       tarIn: run.stats.reduce((s, l) => s + l.tarBytes, 0),

@@ -10,6 +10,12 @@ import type { Readable } from 'node:stream';
 import type { RegistryOptions } from '../transports/registry/client.js';
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
+import { findDuplicates } from '../flatten/dedupe.js';
+import { layerHeaders } from '../layers/headers.js';
+import { exactOverrides, overridden, rewriteTarItem } from '../merge/exact.js';
+import { planMerge, type PlanLayer } from '../merge/plan.js';
+import { ExactPlanNeeded } from '../merge/planner.js';
+import type { TarReadItem } from '../tar/reader.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
 import { layerCommands } from './history.js';
 import type { InspectResult, LayerFsStats, LayerReport } from './types.js';
@@ -31,6 +37,8 @@ export interface InspectOptions {
   podman?: string;
   /** Credentials, TLS and environment for a docker:// source. */
   registry?: RegistryOptions;
+  /** Also say what `flatten --dedupe` would save (reads the data of same-sized files: a second pass). */
+  dedupe?: boolean;
 }
 
 /** Inspect the image `options.source` names. Errors: those of opening and reading it. */
@@ -40,10 +48,31 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
   const { tmpDir, stdin, dockerHost, podman, registry } = options;
   const opened = await openSource(ref, { platform, tmpDir, stdin, dockerHost, podman, registry });
   try {
-    return await inspectImage(opened.image, options.source, options.top);
+    const result = await inspectImage(opened.image, options.source, options.top);
+    if (options.dedupe) result.dedupe = await dedupeSavings(opened.image);
+    return result;
   } finally {
     await opened.close();
   }
+}
+
+/** What `flatten --dedupe` would store as hardlinks: the same scan, over every layer. */
+async function dedupeSavings(image: Image): Promise<{ files: number; bytes: number }> {
+  const where = (i: number) => layerWhere(image, i);
+  const headers = image.layers.map((l, i) => layerHeaders(l, where(i)));
+  const data = image.layers.map((l, i) => layerTar(l, where(i)));
+  const exact = { exact: true };
+  let scan;
+  try {
+    scan = await findDuplicates(planMerge(headers), () => planMerge(data));
+  } catch (err) {
+    if (!(err instanceof ExactPlanNeeded)) throw err;
+    const overrides = await exactOverrides(headers, 0);
+    const o = (layers: PlanLayer<TarReadItem>[]) =>
+      layers.map((l, i) => overridden(l, overrides.get(i), rewriteTarItem));
+    scan = await findDuplicates(planMerge(o(headers), exact), () => planMerge(o(data), exact));
+  }
+  return { files: scan.files, bytes: scan.bytes };
 }
 
 /** Inspect an opened image; `source` is how the user named it. */

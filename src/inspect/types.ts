@@ -95,5 +95,7 @@ export interface InspectResult {
   vfs: VfsCost;
   /** Largest files that a later layer overwrote or deleted, biggest first. */
   shadowed: ShadowedFile[];
+  /** With --dedupe: the files `flatten --dedupe` would store as hardlinks, and the bytes saved. */
+  dedupe?: { files: number; bytes: number };
   seconds: number;
 }

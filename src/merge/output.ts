@@ -11,6 +11,7 @@ import { buildHeader, END_OF_ARCHIVE, paddingFor, rewriteHeader } from '../tar/w
 import { isStorageArtefactXattr } from '../engine/whiteout.js';
 import { planMerge, type PlanAction, type PlanLayer, type PlanOptions } from './plan.js';
 import type { DropReason } from './planner.js';
+import { withDedupe, type DedupeLink } from './dedupe.js';
 
 type Action = PlanAction<TarReadItem>;
 
@@ -21,11 +22,21 @@ export interface MergeStats {
   dropped: Partial<Record<DropReason, number>>;
   hardlinksRehomed: number;
   whiteoutsWritten: number;
+  /** --dedupe: files written as hardlinks of an identical one, and the data bytes that saved. */
+  deduped: { files: number; bytes: number };
   bytesOut: number;
 }
 
 export function emptyStats(): MergeStats {
-  return { entriesIn: 0, entriesKept: 0, dropped: {}, hardlinksRehomed: 0, whiteoutsWritten: 0, bytesOut: 0 };
+  return {
+    entriesIn: 0,
+    entriesKept: 0,
+    dropped: {},
+    hardlinksRehomed: 0,
+    whiteoutsWritten: 0,
+    deduped: { files: 0, bytes: 0 },
+    bytesOut: 0,
+  };
 }
 
 /** The flat layer's tar bytes; `stats` fills in as they are read. */
@@ -62,14 +73,19 @@ async function planSize(plan: AsyncIterable<Action>): Promise<number> {
 }
 
 /** Merge `layers` (bottom first) into one layer's tar bytes. Stats fill in as the stream is read. */
-export function mergeLayers(layers: readonly PlanLayer<TarReadItem>[], options: PlanOptions = {}) {
+export function mergeLayers(layers: readonly PlanLayer<TarReadItem>[], options: MergeOptions = {}) {
   const stats = emptyStats();
-  return { stream: planBytes(planMerge(layers, options), stats), stats };
+  return { stream: planBytes(withDedupe(planMerge(layers, options), options.dedupe), stats), stats };
 }
 
 /** The exact size of the flat layer `mergeLayers` would produce (layers may be header-only). */
-export function measureMerge(layers: readonly PlanLayer<TarReadItem>[], options: PlanOptions = {}): Promise<number> {
-  return planSize(planMerge(layers, options));
+export function measureMerge(layers: readonly PlanLayer<TarReadItem>[], options: MergeOptions = {}): Promise<number> {
+  return planSize(withDedupe(planMerge(layers, options), options.dedupe));
+}
+
+export interface MergeOptions extends PlanOptions {
+  /** --dedupe: the plan positions written as links (flatten/dedupe.ts finds them). */
+  dedupe?: ReadonlyMap<number, DedupeLink>;
 }
 
 /** The header blocks an action writes; undefined for a dropped entry. */
@@ -87,7 +103,15 @@ function headerOf(action: Action): Buffer | undefined {
       return cleanHeader(action.item.entry);
     case 'marker':
       return buildHeader({ path: action.path, type: 'file', mode: 0o644, size: 0 });
+    case 'dedupe':
+      return dedupeHeader(action.item.entry, action.linkname, action.mtime);
   }
+}
+
+/** A hardlink named as `entry`, to `linkname`, setting what the shared inode already has. */
+function dedupeHeader(entry: TarEntry, linkname: string, mtime: number): Buffer {
+  const { path, mode, uid, gid, uname, gname } = entry;
+  return buildHeader({ path, type: 'hardlink', linkname, mode, uid, gid, uname, gname, mtime, size: 0 });
 }
 
 function dataSizeOf(action: Action): number {
@@ -99,6 +123,10 @@ function count(action: Action, stats: MergeStats): void {
   else if (action.kind === 'marker') stats.whiteoutsWritten++;
   else stats.entriesKept++;
   if (action.kind === 'rehome') stats.hardlinksRehomed++;
+  if (action.kind === 'dedupe') {
+    stats.deduped.files++;
+    stats.deduped.bytes += action.item.entry.size;
+  }
   if (action.kind !== 'marker') stats.entriesIn++; // a rehome stands for the link whose name it takes
 }
 

@@ -42,7 +42,9 @@ export type PlanAction<I extends PlanItem> =
    */
   | { kind: 'marker'; path: string }
   /** An entry that is not in the flat layer, and why. */
-  | { kind: 'drop'; item: I; reason: DropReason };
+  | { kind: 'drop'; item: I; reason: DropReason }
+  /** --dedupe: a file written as a hardlink to an identical one written before (merge/dedupe.ts). */
+  | { kind: 'dedupe'; item: I; linkname: string; mtime: number };
 
 export interface PlanOptions {
   /** --keep-base: the whiteouts the squashed layer opens with, and what the base holds (`baseMarkers`). */

@@ -42,6 +42,11 @@ export interface CompareOptions {
    * (the /etc an engine makes to hold its hosts file in an image that has none).
    */
   ignoreEmptyExtraDirs?: boolean;
+  /**
+   * B was written with --dedupe: B may hold as one file names that are separate files in A, when
+   * A's files have the same content, mode, owner and xattrs; that file's mtime is one of theirs.
+   */
+  deduped?: boolean;
 }
 
 type Node = FsNode<FileFacts>;
@@ -66,14 +71,22 @@ export function compareViews(a: FsTree<FileFacts>, b: FsTree<FileFacts>, options
       for (const [p, n] of subtree(path, l, ignore)) out.push({ path: p, kind: 'missing', a: typeOf(n) });
       continue;
     }
-    const differs = diffNodes(path, l, r, linksA.groupOf(path, l), linksB.groupOf(path, r), options);
+    const differs = diffNodes(
+      path,
+      l,
+      r,
+      linksA.groupOf(path, l),
+      linksB.groupOf(path, r, options.deduped ? l : undefined),
+      options,
+    );
     out.push(...differs);
     if (!l.isDir || !r.isDir) continue;
     const names = [...new Set([...l.children!.keys(), ...r.children!.keys()])].sort().reverse();
     for (const name of names)
       stack.push([path === '' ? name : `${path}/${name}`, l.children!.get(name), r.children!.get(name)]);
   }
-  return out.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+  const kept = options.deduped ? out.filter((d) => !linksB.joinsIdentical(d)) : out;
+  return kept.sort((x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
 }
 
 /**
@@ -83,13 +96,43 @@ export function compareViews(a: FsTree<FileFacts>, b: FsTree<FileFacts>, options
  */
 class LinkNames {
   private readonly first = new Map<FileFacts, string>();
+  /** For --dedupe: each file's names with the other side's facts for them, and each name's file. */
+  private readonly others = new Map<FileFacts, FileFacts[]>();
+  private readonly fileOf = new Map<string, FileFacts>();
 
-  groupOf(path: string, node: Node): string {
+  groupOf(path: string, node: Node, other?: Node): string {
     if (node.isDir || !node.value || node.value.type !== 'file') return path;
+    if (other?.value) {
+      const names = this.others.get(node.value);
+      if (names) names.push(other.value);
+      else this.others.set(node.value, [other.value]);
+      this.fileOf.set(path, node.value);
+    }
     const known = this.first.get(node.value);
     if (known !== undefined) return known;
     this.first.set(node.value, path);
     return path;
+  }
+
+  /**
+   * Whether a hardlink or mtime difference at a path is --dedupe's doing: every name of this
+   * side's file is, on the other side, a file with the same content, mode, owner and xattrs —
+   * and the file's mtime is one of theirs.
+   */
+  joinsIdentical(d: Difference): boolean {
+    if (d.kind !== 'hardlink' && d.kind !== 'mtime') return false;
+    const file = this.fileOf.get(d.path);
+    const names = file && this.others.get(file);
+    if (!file || !names || names.length < 2) return false;
+    const same = (f: FileFacts) =>
+      f.type === 'file' &&
+      f.sha256 === names[0]!.sha256 &&
+      f.mode === names[0]!.mode &&
+      f.uid === names[0]!.uid &&
+      f.gid === names[0]!.gid &&
+      JSON.stringify(f.xattrs) === JSON.stringify(names[0]!.xattrs);
+    if (!names.every(same)) return false;
+    return d.kind === 'hardlink' || names.some((f) => f.mtime === file.mtime);
   }
 }
 

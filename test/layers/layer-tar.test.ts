@@ -110,7 +110,7 @@ function streamedLayer(stored: Buffer, digestOf: Buffer, diffId: string, failAt?
 describe('layerTar of a streamed blob', () => {
   const flip = (b: Buffer, at: number) => {
     const c = Buffer.from(b);
-    c[at] ^= 0xff;
+    c[at] = c[at]! ^ 0xff;
     return c;
   };
 

@@ -108,6 +108,12 @@ function costLines(r: InspectResult, paint: Paint): string[] {
     `  as built   image ${pad(v.imageBytes)}   + 1 container ${pad(v.imagePlusContainerBytes)}`,
     `  flattened  image ${pad(v.flatImageBytes)}   + 1 container ${pad(v.flatPlusContainerBytes)}`,
     paint('green', `  saving     ${sizeLabel(v.savingBytes)} with one container (${factorLabel(v.savingFactor)} less)`),
+    ...(r.dedupe
+      ? [
+          `--dedupe would store ${r.dedupe.files} identical files as hardlinks, ` +
+            `saving ${sizeLabel(r.dedupe.bytes)} more of the flat image`,
+        ]
+      : []),
   ];
 }
 

@@ -1,0 +1,70 @@
+/**
+ * --dedupe's scan: which files of the flat layer are identical to one written before them. Two
+ * passes over the plan, so memory stays bounded by the number of files, never their bytes:
+ * headers first, grouping files by size, mode, owner and xattrs (most groups have one member and
+ * are never read); then the data of the grouped files only, hashed (sha256). The first name of
+ * each content in plan order is kept; later ones become hardlinks to it (merge/dedupe.ts).
+ */
+import { createHash } from 'node:crypto';
+import { dedupeKey, linkTargetOf, type DedupeLink } from '../merge/dedupe.js';
+import type { PlanAction } from '../merge/plan.js';
+import type { TarReadItem } from '../tar/reader.js';
+
+type Plan = AsyncIterable<PlanAction<TarReadItem>>;
+
+export interface DedupeScan {
+  /** Plan position → the first name of the same file. */
+  links: Map<number, DedupeLink>;
+  /** Files that become links, and the data bytes they no longer store. */
+  files: number;
+  bytes: number;
+}
+
+/** Scan `headers` (the plan over header-only layers), then `data()` (the same plan, with data). */
+export async function findDuplicates(headers: Plan, data: () => Plan): Promise<DedupeScan> {
+  const { candidates, linked } = await groupBySize(headers);
+  const links = new Map<number, DedupeLink>();
+  let files = 0;
+  let bytes = 0;
+  if (candidates.size === 0) return { links, files, bytes };
+  const first = new Map<string, DedupeLink>();
+  let position = 0;
+  for await (const action of data()) {
+    const key = candidates.get(position);
+    const at = position++;
+    if (key === undefined || action.kind !== 'keep' || linked.has(action.item.entry.path)) continue;
+    const hash = createHash('sha256');
+    for await (const chunk of action.item.body()) hash.update(chunk);
+    const id = `${key}|${hash.digest('hex')}`;
+    const earlier = first.get(id);
+    if (earlier) {
+      links.set(at, earlier);
+      files++;
+      bytes += action.item.entry.size;
+    } else {
+      first.set(id, { linkname: action.item.entry.path, mtime: action.item.entry.mtime });
+    }
+  }
+  return { links, files, bytes };
+}
+
+/** The positions of files that share their key with another file, and every hardlink target. */
+async function groupBySize(plan: Plan): Promise<{ candidates: Map<number, string>; linked: Set<string> }> {
+  const groups = new Map<string, number[]>();
+  const linked = new Set<string>();
+  let position = 0;
+  for await (const action of plan) {
+    const at = position++;
+    const target = linkTargetOf(action);
+    if (target !== undefined) linked.add(target);
+    if (action.kind !== 'keep') continue;
+    const key = dedupeKey(action.item.entry);
+    if (key === undefined) continue;
+    const group = groups.get(key);
+    if (group) group.push(at);
+    else groups.set(key, [at]);
+  }
+  const candidates = new Map<number, string>();
+  for (const [key, group] of groups) if (group.length > 1) for (const at of group) candidates.set(at, key);
+  return { candidates, linked };
+}
