@@ -21,14 +21,14 @@
 #                          (except lfuser and its subuid range, which scripts/engines.sh sets up)
 #   LAYERFLAT_E2E_KEEP=1   keep the state dir (images, exports, logs) for debugging
 #   LAYERFLAT_E2E_PARTS    the parts to run after the setup, among "realistic docker daemon podman
-#                          podman-transport reclaim registry crafted integrity vfs" (default: all
+#                          podman-transport reclaim registry unpack crafted integrity vfs" (default: all
 #                          of them, in that order); e.g. LAYERFLAT_E2E_PARTS=crafted runs the crafted archives alone,
 #                          LAYERFLAT_E2E_PARTS=daemon the docker-daemon: transport with dockerd only
 #   LAYERFLAT_E2E_CRAFTED  shell patterns of the crafted cases to run (default: all), e.g.
 #                          LAYERFLAT_E2E_CRAFTED='*-same-layer hardlink-order-*'
 #
 # Pieces: scripts/e2e/{lib,engine,setup,roundtrip,vfs-cost,crafted,integrity,daemon,
-# podman-transport,reclaim,registry}.sh,
+# podman-transport,reclaim,registry,unpack}.sh,
 # scripts/e2e/registry.mjs (the token server and proxies around docker-registry),
 # scripts/e2e/*.mjs,
 # scripts/e2e/make-damaged.py (damaged layers piped into the engines, integrity.sh) and
@@ -135,8 +135,8 @@ e2e_setup() {
   else
     e2e_note "no part needs dockerd: not starting it"
   fi
-  if e2e_part podman || e2e_part podman-transport || e2e_part reclaim || e2e_part registry || e2e_part crafted ||
-    e2e_part integrity || e2e_part vfs; then
+  if e2e_part podman || e2e_part podman-transport || e2e_part reclaim || e2e_part registry || e2e_part unpack ||
+    e2e_part crafted || e2e_part integrity || e2e_part vfs; then
     e2e_check "rootless podman on vfs as $LF_ROOTLESS_USER" e2e_start_podman && E2E_PODMAN=1
   else
     e2e_note "rootless podman not started: none of the parts selected uses it"
@@ -241,11 +241,11 @@ if [ "$(id -u)" != 0 ]; then
   e2e_not_ok "the end-to-end suite runs as root (it installs packages and starts dockerd)"
   e2e_summary || exit 1
 fi
-E2E_PARTS=" ${LAYERFLAT_E2E_PARTS:-realistic docker daemon podman podman-transport reclaim registry crafted integrity vfs} "
+E2E_PARTS=" ${LAYERFLAT_E2E_PARTS:-realistic docker daemon podman podman-transport reclaim registry unpack crafted integrity vfs} "
 for _p in $E2E_PARTS; do
   case "$_p" in
-    realistic | docker | daemon | podman | podman-transport | reclaim | registry | crafted | integrity | vfs) ;;
-    *) E2E_DONE=1; e2e_not_ok "LAYERFLAT_E2E_PARTS: unknown part '$_p' (parts: realistic docker daemon podman podman-transport reclaim registry crafted integrity vfs)"; e2e_summary || exit 1 ;;
+    realistic | docker | daemon | podman | podman-transport | reclaim | registry | unpack | crafted | integrity | vfs) ;;
+    *) E2E_DONE=1; e2e_not_ok "LAYERFLAT_E2E_PARTS: unknown part '$_p' (parts: realistic docker daemon podman podman-transport reclaim registry unpack crafted integrity vfs)"; e2e_summary || exit 1 ;;
   esac
 done
 e2e_part() { [[ "$E2E_PARTS" == *" $1 "* ]]; }
@@ -257,6 +257,7 @@ if e2e_part podman; then e2e_podman_cases; fi
 if e2e_part podman-transport; then e2e_podman_transport_cases; fi
 if e2e_part reclaim; then e2e_reclaim_cases; fi
 if e2e_part registry; then e2e_registry_cases; fi
+if e2e_part unpack; then e2e_unpack_cases; fi
 if e2e_part crafted; then e2e_crafted_cases; fi
 if e2e_part integrity; then e2e_integrity_cases; fi
 if e2e_part vfs; then e2e_vfs_report; fi

@@ -26,3 +26,5 @@ source "$E2E_ROOT/scripts/e2e/podman-transport.sh"
 source "$E2E_ROOT/scripts/e2e/reclaim.sh"
 # shellcheck source=registry.sh
 source "$E2E_ROOT/scripts/e2e/registry.sh"
+# shellcheck source=unpack.sh
+source "$E2E_ROOT/scripts/e2e/unpack.sh"

@@ -20,6 +20,7 @@ e2e_install() {
   lf_need_cmd htpasswd apache2-utils
   lf_need_cmd openssl openssl
   lf_need_cmd curl curl
+  lf_need_cmd setfattr attr
   if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     echo "node and npm are needed (Node >= 20)"
     return 1
