@@ -104,10 +104,17 @@ export function send(
       resolve(res);
     });
     request.on('error', (err) => reject(networkError(err, where)));
-    const timer = setTimeout(
-      () => request.destroy(Object.assign(new Error('connection timed out'), { code: 'ETIMEDOUT' })),
-      CONNECT_TIMEOUT_MS,
-    );
+    // Two limits, neither on how long a transfer takes (a streamed PATCH of gigabytes ends only
+    // when its body does): one on connecting, one on silence once connected, either way.
+    const timedOut = (what: string) => () =>
+      request.destroy(Object.assign(new Error(what), { code: 'ETIMEDOUT' }));
+    const timer = setTimeout(timedOut('connection timed out'), CONNECT_TIMEOUT_MS);
+    request.once('socket', (socket) => {
+      const connected = () => clearTimeout(timer);
+      if (!socket.connecting) connected();
+      else socket.once(secure && !proxy ? 'secureConnect' : 'connect', connected);
+    });
+    request.setTimeout(IDLE_TIMEOUT_MS, timedOut(`no bytes either way for ${IDLE_TIMEOUT_MS / 1000} s`));
     request.once('response', () => clearTimeout(timer));
     request.once('close', () => clearTimeout(timer));
     writeBody(request, req.body).catch((err: unknown) => request.destroy(err as Error));
