@@ -364,7 +364,8 @@ export class RootfsWriter {
     const records: string[] = [];
     const given: [string, Inode][] = [];
     for (const [inode, rel] of firstName) {
-      if (inode.meta.xattrs.size === 0 || !inode.made) continue;
+      // (a directory's value is its last entry's, the directory itself made by whichever came first)
+      if (inode.meta.xattrs.size === 0 || (!inode.made && inode.type !== 'dir')) continue;
       const keep = [...inode.meta.xattrs].filter(([name]) => this.settable(name, inode.type));
       this.stats.xattrsSkipped += inode.meta.xattrs.size - keep.length;
       if (keep.length === 0) continue;
