@@ -109,18 +109,3 @@ export function viewOfDir(root: string): FsTree<FileFacts> {
   }
   return tree;
 }
-
-/** Every path under `dir` (any encoding), sorted: for "nothing else appeared" checks. */
-export function listAll(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: Buffer, rel: string) => {
-    for (const name of fs.readdirSync(d, { encoding: 'buffer' })) {
-      const r = rel === '' ? name.toString('latin1') : `${rel}/${name.toString('latin1')}`;
-      const p = Buffer.concat([d, Buffer.from('/'), name]);
-      out.push(r);
-      if (fs.lstatSync(p).isDirectory()) walk(p, r);
-    }
-  };
-  walk(Buffer.from(dir), '');
-  return out.sort();
-}

@@ -76,10 +76,10 @@ export async function differences(s: Scratch): Promise<Difference[]> {
   return compareViews(await viewOf(s.image), viewOfDir(s.dir));
 }
 
-/** Unpack and expect DIR to be exactly the engines' filesystem; returns DIR. */
+/** Unpack and expect DIR to be exactly the engines' filesystem; returns the result. */
 export async function expectUnpacked(s: Scratch, o: Partial<UnpackOptions> = {}): Promise<UnpackResult> {
   const outcome = await unpackScratch(s, o);
-  if (outcome.error) throw outcome.error;
+  if (outcome.result === undefined) throw outcome.error;
   expect(await differences(s)).toEqual([]);
   return outcome.result;
 }

@@ -28,7 +28,7 @@ export interface RootfsDestination {
 }
 
 /** The marker of `dir` (absolute). */
-export function markerOf(dir: string): string {
+function markerOf(dir: string): string {
   return path.join(path.dirname(dir), `.${path.basename(dir)}.layerflat-incomplete`);
 }
 
