@@ -119,6 +119,8 @@ export async function unpack(options: UnpackOptions): Promise<UnpackResult> {
 
 interface Run {
   stats: RootfsStats;
+  /** Extended attributes not set, by why. */
+  xattrSkips: ReadonlyMap<string, number>;
   layers: LayerReadStats[];
   notes: string[];
 }
@@ -131,14 +133,14 @@ async function unpackImage(image: Image, dest: RootfsDestination, own: Ownership
     layers.map((stats, i) => ({ stats, size: image.layers[i]!.size })),
   );
   try {
-    return { stats: await writeRootfs(image, dest, own, o, layers, progress), layers, notes: [] };
+    return { ...(await writeRootfs(image, dest, own, o, layers, progress)), layers, notes: [] };
   } catch (err) {
     if (!(err instanceof ExactPlanNeeded)) throw err;
     await emptyRootfs(dest);
     const headers = image.layers.map((l, i) => layerHeaders(l, layerWhere(image, i)));
     const overrides = await exactOverrides(headers);
-    const stats = await writeRootfs(image, dest, own, o, layers, progress, overrides);
-    return { stats, layers, notes: [`planned exactly (DIR emptied and written again): ${err.reason}`] };
+    const written = await writeRootfs(image, dest, own, o, layers, progress, overrides);
+    return { ...written, layers, notes: [`planned exactly (DIR emptied and written again): ${err.reason}`] };
   }
 }
 
@@ -151,7 +153,7 @@ async function writeRootfs(
   stats: LayerReadStats[],
   progress: Progress,
   overrides?: Overrides,
-): Promise<RootfsStats> {
+): Promise<Pick<Run, 'stats' | 'xattrSkips'>> {
   const checks = new DigestChecks();
   // Each chunk is written before the next is read, so plain layers may come through reused buffers.
   const ring = new BufferRing();
@@ -172,7 +174,7 @@ async function writeRootfs(
     checks.abandon();
     throw err;
   }
-  return writer.finish();
+  return { stats: await writer.finish(), xattrSkips: writer.xattrSkips };
 }
 
 /** What an action of the flat plan puts in the rootfs: an entry (and its data), or nothing. */
@@ -235,14 +237,15 @@ function result(
     layerPasses: run.layers.reduce((n, l) => n + l.passes, 0),
     owners: ownership.chown ? 'kept' : 'dropped',
     userNamespace: ownership.userNamespace,
-    warnings: warnings(s, ownership, o),
+    warnings: warnings(run, ownership),
     notes: run.notes,
     seconds: (performance.now() - started) / 1000,
   };
 }
 
 /** One line per kind of loss, each said once. */
-function warnings(s: RootfsStats, own: Ownership, o: UnpackOptions): string[] {
+function warnings(run: Run, own: Ownership): string[] {
+  const s = run.stats;
   const out: string[] = [];
   if (!own.chown) {
     out.push("--no-chown: every path belongs to the user who ran the unpack, not to the image's owners");
@@ -254,11 +257,8 @@ function warnings(s: RootfsStats, own: Ownership, o: UnpackOptions): string[] {
     out.push(`${s.devicesSkipped} device node(s) skipped: ${why}; podman run makes /dev itself`);
   }
   if (s.xattrsSkipped > 0) {
-    const why =
-      o.xattrs === false
-        ? '--no-xattrs'
-        : 'trusted.* need root outside a user namespace, user.* exist only on files and directories';
-    out.push(`${s.xattrsSkipped} extended attribute(s) not set: ${why}`);
+    const why = [...run.xattrSkips].map(([reason, n]) => (run.xattrSkips.size > 1 ? `${n} ${reason}` : reason));
+    out.push(`${s.xattrsSkipped} extended attribute(s) not set: ${why.join('; ')}`);
   }
   return out;
 }

@@ -29,6 +29,8 @@ export interface Ownership {
   userNamespace: boolean;
   /** Root of the initial namespace: device nodes and trusted.* xattrs can be made. */
   privileged: boolean;
+  /** Root here (of a user namespace, maybe): security.* xattrs (file capabilities) can be set. */
+  root: boolean;
   /** The ids this namespace has (all of them in the initial one). */
   uids: readonly IdRange[];
   gids: readonly IdRange[];
@@ -83,9 +85,9 @@ export function decideOwnership(f: OwnershipFacts): Ownership {
   const userNamespace = !isInitialNamespace(uids);
   const root = f.euid === 0;
   const privileged = root && !userNamespace;
-  if (root && !f.noChown) return { chown: true, userNamespace, privileged, uids, gids };
+  if (root && !f.noChown) return { chown: true, userNamespace, privileged, root, uids, gids };
   if (!f.noChown) throw cannotChown(f, userNamespace);
-  return { chown: false, userNamespace, privileged, uids, gids };
+  return { chown: false, userNamespace, privileged, root, uids, gids };
 }
 
 function cannotChown(f: OwnershipFacts, userNamespace: boolean): LayerflatError {

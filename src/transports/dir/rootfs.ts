@@ -114,6 +114,8 @@ export class RootfsWriter {
   private mknodProgram: string | undefined;
   /** The kernel refused a device node once: the others are skipped without asking. */
   private devicesRefused = false;
+  /** Attributes not set, by why (for one warning line). */
+  readonly xattrSkips = new Map<string, number>();
   private nodeSeq = 0;
 
   /** `dir`: the rootfs directory, absolute, with no symlink in it (realpath), empty. */
@@ -157,7 +159,7 @@ export class RootfsWriter {
     const xattrs = new Map([...entry.xattrs].filter(([k]) => !isStorageArtefactXattr(k)));
     // setfattr is looked for at the first attribute it will have to set, before more is written for nothing.
     const kind = entry.type === 'hardlink' ? 'file' : entry.type;
-    if ([...xattrs.keys()].some((name) => this.settable(name, kind))) this.needSetfattr();
+    if ([...xattrs.keys()].some((name) => this.unsettable(name, kind) === undefined)) this.needSetfattr();
     const { mode, uid, gid, mtime } = entry;
     const inode: Inode = { type: entry.type, meta: { mode: mode & 0o7777, uid, gid, mtime, xattrs }, made: false };
     // Where a hardlink's target is, its parents resolved (before this entry changes anything).
@@ -358,7 +360,8 @@ export class RootfsWriter {
   /**
    * Every file's xattrs in one `setfattr --restore` run. Skipped, and counted: all of them with
    * --no-xattrs; user.* on what is neither a file nor a directory (the kernel allows them nowhere
-   * else); trusted.* unless root of the initial namespace (rootless podman drops them too).
+   * else); trusted.* unless root of the initial namespace (rootless podman drops them too);
+   * security.* unless root (of a user namespace, where the kernel stores capabilities as v3).
    */
   private async setXattrs(firstName: ReadonlyMap<Inode, string>): Promise<void> {
     const records: string[] = [];
@@ -366,7 +369,11 @@ export class RootfsWriter {
     for (const [inode, rel] of firstName) {
       // (a directory's value is its last entry's, the directory itself made by whichever came first)
       if (inode.meta.xattrs.size === 0 || (!inode.made && inode.type !== 'dir')) continue;
-      const keep = [...inode.meta.xattrs].filter(([name]) => this.settable(name, inode.type));
+      const keep = [...inode.meta.xattrs].filter(([name]) => {
+        const why = this.unsettable(name, inode.type);
+        if (why !== undefined) this.xattrSkips.set(why, (this.xattrSkips.get(why) ?? 0) + 1);
+        return why === undefined;
+      });
       this.stats.xattrsSkipped += inode.meta.xattrs.size - keep.length;
       if (keep.length === 0) continue;
       records.push(dumpRecord(rel, keep));
@@ -386,11 +393,15 @@ export class RootfsWriter {
     for (const [rel, inode] of given) if (isPlain(inode.type)) fs.chmodSync(this.abs(rel), inode.meta.mode);
   }
 
-  private settable(name: string, type: EntryType): boolean {
-    if (!this.options.xattrs) return false;
-    if (name.startsWith('user.') && type !== 'file' && type !== 'dir') return false;
-    if (name.startsWith('trusted.') && !this.options.ownership.privileged) return false;
-    return true;
+  /** Why an attribute cannot be set here, or undefined when it can. */
+  private unsettable(name: string, type: EntryType): string | undefined {
+    const own = this.options.ownership;
+    if (!this.options.xattrs) return '--no-xattrs';
+    if (name.startsWith('user.') && type !== 'file' && type !== 'dir')
+      return 'user.* exist on files and directories only';
+    if (name.startsWith('trusted.') && !own.privileged) return 'trusted.* need root outside a user namespace';
+    if (name.startsWith('security.') && !own.root) return 'security.* (file capabilities) need root or podman unshare';
+    return undefined;
   }
 
   /** A directory's owner, mode and mtime, through a descriptor (O_NOFOLLOW: never a symlink's target). */
