@@ -98,8 +98,9 @@ describe.skipIf(!root)('who may unpack', () => {
     const r = await runCli(['unpack', image, path.join(dir, 'root')], { uid: NOBODY });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^layerflat: error \[CANNOT_CHOWN\]: running as uid 65534 outside a user namespace, .*podman unshare layerflat unpack .*--no-chown[^\n]*\n$/,
+      /^layerflat: error \[CANNOT_CHOWN\]: running as uid 65534 outside a user namespace, [^\n]*\n$/,
     );
+    expect(r.stderr).toMatch(/podman unshare layerflat unpack .*--no-chown/);
     expect(fs.readdirSync(dir)).toEqual(['rules.tar']);
   });
 

@@ -73,7 +73,7 @@ describe('hardlinks', () => {
     expect([...flat.keys()]).toEqual([]);
   });
 
-  it('a hardlink whose target lies below its own name is refused, as the engines refuse it (found by unpack)', async () => {
+  it('a hardlink whose target lies below its own name is refused, as engines refuse it (found by unpack)', async () => {
     // docker and podman RemoveAll the link's name, then link(2): "b" takes "b/x" away with it. The
     // model used to link to the file it still held, and the exact plan then wrote a link to itself.
     for (const layers of [
