@@ -123,6 +123,23 @@ describe.skipIf(!root)('who may unpack', () => {
   });
 });
 
+describe.skipIf(!root || spawnSync('unshare', ['-Ur', 'true']).status !== 0)(
+  'in a user namespace that maps root alone',
+  () => {
+    it('an owner the namespace has no id for is CANNOT_CHOWN, naming the path and the map; nothing left', async () => {
+      const { dir, image } = openScratch();
+      const target = path.join(dir, 'root');
+      const run = spawnSync('unshare', ['-Ur', process.execPath, BIN, 'unpack', image, target], { encoding: 'utf8' });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toMatch(
+        /^layerflat: error \[CANNOT_CHOWN\]: .*belongs to 1000:1000, which this user namespace has no id/,
+      );
+      expect(run.stderr).toMatch(/\(uids 0; gids 0\)/);
+      expect(fs.readdirSync(dir)).toEqual(['rules.tar']);
+    });
+  },
+);
+
 /** A user with a subuid range, for podman unshare (scripts/engines.sh makes one). */
 function rootlessUser(): string | undefined {
   if (!root || spawnSync('podman', ['--version']).status !== 0) return undefined;

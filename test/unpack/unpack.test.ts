@@ -72,6 +72,19 @@ describe('DIR', () => {
     expect(fs.readdirSync(s.base).sort()).toEqual(['file', 'img.tar', 'outside', 'root']);
   });
 
+  it.skipIf(!root)('takes the owner, mode, mtime and xattrs of "./" when the image has an entry for it', async () => {
+    const s = scratch([
+      [
+        { path: './', mode: 0o750, uid: 5, gid: 6, mtime: 1_500_000_000, xattrs: { 'user.root': 'r' } },
+        { path: 'f', content: '' },
+      ],
+    ]);
+    await expectUnpacked(s);
+    expect(fs.statSync(s.dir)).toMatchObject({ uid: 5, gid: 6, mtimeMs: 1_500_000_000_000 });
+    expect(fs.statSync(s.dir).mode & 0o7777).toBe(0o750);
+    expect(xattrsUnder(s.dir).get('')).toEqual({ 'user.root': '72' });
+  });
+
   it('a symlink to an empty directory is followed (the user named it), with --force', async () => {
     const s = scratch(small());
     fs.mkdirSync(path.join(s.base, 'real'));

@@ -99,9 +99,32 @@ export async function completeRootfs(d: RootfsDestination): Promise<void> {
 
 /** Empty DIR (for a fresh start of the same unpack); the marker stays. */
 export async function emptyRootfs(d: RootfsDestination): Promise<void> {
-  for (const name of await fs.promises.readdir(d.real)) {
-    await fs.promises.rm(path.join(d.real, name), { recursive: true, force: true });
+  for (const name of await fs.promises.readdir(Buffer.from(d.real), { encoding: 'buffer' })) {
+    await removeAll(Buffer.concat([Buffer.from(`${d.real}/`), name]));
   }
+}
+
+/**
+ * rm -rf, which never follows a symlink; when a directory's mode stops it (a user's unpack that
+ * failed once directory modes were set), every directory below is opened to its owner first.
+ */
+async function removeAll(p: Buffer): Promise<void> {
+  try {
+    return await fs.promises.rm(p, { recursive: true, force: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') throw err;
+  }
+  const stack = [p];
+  while (stack.length > 0) {
+    const dir = stack.pop()!;
+    const st = fs.lstatSync(dir);
+    if (!st.isDirectory()) continue;
+    fs.chmodSync(dir, (st.mode & 0o7777) | 0o700); // a real directory (lstat), not a symlink's target
+    for (const name of fs.readdirSync(dir, { encoding: 'buffer' }))
+      stack.push(Buffer.concat([dir, Buffer.from('/'), name]));
+  }
+  await fs.promises.rm(p, { recursive: true, force: true });
 }
 
 /**
@@ -110,7 +133,7 @@ export async function emptyRootfs(d: RootfsDestination): Promise<void> {
  */
 export async function abandonRootfs(d: RootfsDestination): Promise<boolean> {
   try {
-    if (d.made) await fs.promises.rm(d.real, { recursive: true, force: true });
+    if (d.made) await removeAll(Buffer.from(d.real));
     else await emptyRootfs(d);
   } catch {
     return false;
