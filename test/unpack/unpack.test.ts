@@ -289,9 +289,13 @@ describe('random layer stacks', () => {
               uid: (l * 7 + o) % 3,
               mtime: 1_600_000_000 + l * 100 + o,
             };
-            const content = e.type === 'file' && !e.path.includes('.wh.') ? { content: `content ${l}:${o}` } : {};
-            if (e.type === 'dir') return { path: `${e.path}/`, ...meta, mode: 0o755 };
-            return { path: e.path, type: e.type, linkname: e.linkname || undefined, ...meta, ...content };
+            const real = !e.path.includes('.wh.');
+            const content = e.type === 'file' && real ? { content: `content ${l}:${o}` } : {};
+            // Attributes on some files, directories and links: a link's header adds its own to the file.
+            const some = real && (l + o) % 3 === 0 && e.type !== 'symlink';
+            const xattrs = some ? { xattrs: { [`user.k${o % 2}`]: `${l}:${o}` } } : {};
+            if (e.type === 'dir') return { path: `${e.path}/`, ...meta, mode: 0o755, ...xattrs };
+            return { path: e.path, type: e.type, linkname: e.linkname || undefined, ...meta, ...content, ...xattrs };
           }),
         );
         const s = scratch(layers);
