@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'MISSING_TOOL' // an external program we need (zstd, podman) is not installed
   | 'ENGINE_FAILED' // a container engine's command (podman save, load, tag) failed; carries its stderr
   | 'DEST_EXISTS' // the destination exists and --force was not given
+  | 'DEST_INCOMPLETE' // unpack: DIR is marked as an unpack that did not finish
+  | 'CANNOT_CHOWN' // unpack: this process cannot give the rootfs's files their owners
   | 'VERIFY_FAILED' // --verify found the output differs from the input
   | 'IO' // an operating-system error reading or writing
   | 'AUTH_FAILED' // a registry refused our credentials (401) or the access asked for (403)

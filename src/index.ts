@@ -1,6 +1,7 @@
 /**
  * layerflat as a library: flatten an image, verify that two images are the same filesystem,
- * inspect what layers cost, reclaim an engine's disk by flattening its images in place. The CLI
+ * inspect what layers cost, unpack an image into a rootfs directory, reclaim an engine's disk by
+ * flattening its images in place. The CLI
  * uses only what is exported here. The library never touches the process: streams for "-" are
  * passed in, and a program that wants temporary files removed when it is interrupted calls
  * `removeTemporaries()` from its own signal handler.
@@ -10,6 +11,7 @@ export { verify, ENGINE_PATHS, type VerifyOptions, type VerifyResult } from './v
 export type { Difference, DifferenceKind } from './verify/compare.js';
 export { inspect, type InspectOptions } from './inspect/inspect.js';
 export type { InspectResult, LayerReport, ShadowedFile, VfsCost } from './inspect/types.js';
+export { unpack, type UnpackOptions, type UnpackProgress, type UnpackResult } from './unpack/unpack.js';
 export {
   reclaim,
   type ImageReport,

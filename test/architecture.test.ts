@@ -97,7 +97,7 @@ describe('module boundaries', () => {
         ours(f).filter((i) => i.startsWith('transports/')),
         rel(f),
       ).toEqual([]);
-    for (const f of inFolder('flatten', 'verify', 'inspect')) {
+    for (const f of inFolder('flatten', 'verify', 'inspect', 'unpack')) {
       expect(
         ours(f).filter((i) => /^(formats|fsio)\//.test(i) && i !== 'formats/detect.ts'),
         rel(f),

@@ -9,6 +9,7 @@ import { formatError } from './render/format.js';
 import { inspectCommand } from './inspect-command.js';
 import { reclaimCommand } from './reclaim-command.js';
 import { removeTemporariesOnSignals } from './signals.js';
+import { unpackCommand } from './unpack-command.js';
 import { verifyCommand } from './verify-command.js';
 
 /** Run one command's work (which may report "different"), turning its outcome into an exit code. */
@@ -33,6 +34,7 @@ const program = new Command('layerflat')
   .addCommand(flattenCommand(run))
   .addCommand(verifyCommand(run))
   .addCommand(inspectCommand(run))
+  .addCommand(unpackCommand(run))
   .addCommand(reclaimCommand(run));
 
 // Usage errors in the documented one-line form, with the bad-input code (1 means "images

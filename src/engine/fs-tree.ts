@@ -20,7 +20,15 @@
  *   the time the engine loaded the layer (`onStamped`).
  */
 import type { EntryType } from '../tar/entry.js';
-import { classifyWhiteout, duplicate, missingTarget, splitPath, unreachable, type HiddenReason } from './whiteout.js';
+import {
+  classifyWhiteout,
+  duplicate,
+  joinPath,
+  missingTarget,
+  splitPath,
+  unreachable,
+  type HiddenReason,
+} from './whiteout.js';
 
 export interface FsNode<T> {
   isDir: boolean;
@@ -140,6 +148,10 @@ export class FsTree<T> {
     if (entry.type === 'hardlink') {
       const target = this.resolveName(entry.linkname);
       if (!target || target.isDir || target.value === undefined) throw missingTarget(entry.path, entry.linkname);
+      // Engines remove what is at the link's name (RemoveAll), then link: a target below it is gone by then.
+      if (this.resolvedPath(entry.linkname)?.startsWith(`${joinPath(at.path, base)}/`)) {
+        throw missingTarget(entry.path, entry.linkname);
+      }
       this.options.onLink?.(target.value, entry.value);
       value = target.value;
     }

@@ -18,6 +18,7 @@ export interface FlattenProgress {
  */
 export class Progress {
   private current = -1;
+  private next = 0;
 
   constructor(
     private readonly callback: ((p: FlattenProgress) => void) | undefined,
@@ -30,14 +31,17 @@ export class Progress {
   }
 
   async *watch(stream: AsyncIterable<Buffer>, stats: MergeStats): AsyncGenerator<Buffer> {
-    let next = 0;
     for await (const chunk of stream) {
       yield chunk;
-      if (this.callback && stats.bytesOut >= next) {
-        next = stats.bytesOut + (8 << 20);
-        this.report(stats.bytesOut);
-      }
+      this.wrote(stats.bytesOut);
     }
+  }
+
+  /** `bytesOut` have been written so far (reported at most every 8 MiB). */
+  wrote(bytesOut: number): void {
+    if (!this.callback || bytesOut < this.next) return;
+    this.next = bytesOut + (8 << 20);
+    this.report(bytesOut);
   }
 
   private report(bytesOut: number): void {

@@ -335,7 +335,12 @@ export class MergePlanner {
       if (kept.has(dir) || this.state.get(dir) & (EMITTED | EMITTED_BELOW) || baseHolds(dir)) continue;
       kept.set(dir, path);
     }
-    return [...kept.values()];
+    // A marker deeper down makes its parents too, and one above it, after it in the flat layer
+    // (a lower layer's, an opaque one), would remove the directory it made: keep the deepest only.
+    const above = new Set<string>();
+    for (const dir of kept.keys())
+      for (let a = parentOf(dir); a !== undefined && a !== ''; a = parentOf(a)) above.add(a);
+    return [...kept].filter(([dir]) => !above.has(dir)).map(([, path]) => path);
   }
 
   private finishLinks(): number[] {
@@ -371,15 +376,16 @@ export class MergePlanner {
 
   /**
    * An opaque marker of `dir` removes the directories earlier markers of its layer made below it,
-   * unless an entry of the layer names one of them or a directory between (engines, tar order).
+   * unless entries of the layer read before it name that directory and every one between (the
+   * engines keep a path below `dir` only when it and each of its parents there is such a name).
    */
   private forgetMarkersUnder(layer: LayerScratch, dir: string): void {
     layer.markers = layer.markers.filter((m) => {
       if (dir !== '' && !m.dir.startsWith(`${dir}/`)) return true;
       for (let a: string | undefined = m.dir; a !== undefined && a !== dir; a = parentOf(a)) {
-        if (this.state.get(a) & IN_LAYER) return true;
+        if (!(this.state.get(a) & (IN_LAYER | IN_LAYER_ROOTED))) return false;
       }
-      return false;
+      return true;
     });
   }
 

@@ -188,10 +188,11 @@ function diffNodes(path: string, l: Node, r: Node, groupA: string, groupB: strin
   return out;
 }
 
+/** The xattrs to compare, by name (the order headers gave them in is no difference). */
 function kept(xattrs: Record<string, string>, o: CompareOptions): Record<string, string> {
   const skip = o.ignoreXattr;
-  if (!skip) return xattrs;
-  return Object.fromEntries(Object.entries(xattrs).filter(([k]) => !skip(k)));
+  const entries = Object.entries(xattrs).filter(([k]) => !skip?.(k));
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
 function typeOf(node: Node): string {

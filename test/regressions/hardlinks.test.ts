@@ -72,6 +72,25 @@ describe('hardlinks', () => {
     );
     expect([...flat.keys()]).toEqual([]);
   });
+
+  it('a hardlink whose target lies below its own name is refused, as engines refuse it (found by unpack)', async () => {
+    // docker and podman RemoveAll the link's name, then link(2): "b" takes "b/x" away with it. The
+    // model used to link to the file it still held, and the exact plan then wrote a link to itself.
+    for (const layers of [
+      [[{ path: 'b/' }, { path: 'b/x', content: 'x' }, { path: 'b', type: 'hardlink' as const, linkname: 'b/x' }]],
+      [[{ path: 'b/' }, { path: 'b/x', content: 'x' }], [{ path: 'b', type: 'hardlink' as const, linkname: 'b/x' }]],
+      [
+        [{ path: 'b/' }, { path: 'l', type: 'symlink' as const, linkname: 'b' }],
+        [
+          { path: 'l/x', content: 'x' },
+          { path: 'b', type: 'hardlink' as const, linkname: 'l/x' },
+        ],
+      ],
+    ]) {
+      await expect(imageView(layers.map((l) => memLayer(l)))).rejects.toMatchObject({ code: 'BAD_TAR' });
+      await expect(flatSpecs(...layers)).rejects.toMatchObject({ code: 'BAD_TAR' });
+    }
+  });
 });
 
 describe('hardlink headers carry metadata the engines apply (ggcr round-trip data, docs/engine-rules.md §3)', () => {
