@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# scripts/bench/lib.sh — measuring helpers for scripts/bench.sh (sourced).
+# scripts/bench/lib.sh — measuring helpers for scripts/bench.sh and scripts/bench/registry.sh (sourced).
 #
 #   bench_measure NAME [--watch DIR]... [--hwm-pid PID]... -- CMD [ARGS...]
 #
 # Runs CMD under `/usr/bin/time -v` (peak RSS of the largest process it waited for) after
-# dropping the page cache (when LF_BENCH_DROP_CACHES=1), while a sampler records every 0.5 s the
-# summed `du -sb` of each --watch DIR and the used bytes of the filesystem holding BENCH_DIR.
+# dropping the page cache (when LF_BENCH_DROP_CACHES=1), while a sampler records every 0.5 s (or
+# $BENCH_SAMPLE_S) the summed `du -sb` of each --watch DIR and the used bytes of the filesystem holding BENCH_DIR.
 # --hwm-pid PID: a daemon doing the work for CMD (dockerd); its peak RSS (VmHWM) is reset before
 # and read after. Appends one JSON line to $BENCH_RESULTS; CMD's stdout goes to
 # $BENCH_DIR/NAME.out, stderr and time -v's report to NAME.err / NAME.time.
@@ -40,7 +40,7 @@ _bench_sampler() {
     fs=$(_bench_fs_used "$BENCH_DIR")
     [ "$fs" -gt "$max_fs" ] && max_fs=$fs
     printf '%s %s\n' "$max_fs" "${max_w[*]}" >"$out.tmp" && mv -f "$out.tmp" "$out"
-    sleep 0.5
+    sleep "${BENCH_SAMPLE_S:-0.5}"
   done
 }
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // scripts/bench/report.mjs RUN_DIR DOC — render docs/benchmarks.md from RUN_DIR/results.jsonl
 // (written by scripts/bench.sh). DOC "-" prints to stdout. The "## Notes", "## Deep paths"
-// (scripts/bench/deep-paths.sh) and "## End-to-end VFS cost" (the e2e suite) sections already in
-// DOC are kept as they are, at the end.
+// (scripts/bench/deep-paths.sh), "## Registry to registry" (scripts/bench/registry.sh) and "## End-to-end
+// VFS cost" (the e2e suite) sections already in DOC are kept as they are, at the end.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const [runDir, docPath] = process.argv.slice(2);
@@ -341,7 +341,13 @@ ${[
 `;
 
 // Sections other scripts write (and the hand-kept notes) survive a new report, in this order.
-const KEPT_SECTIONS = ['## Notes', '## Against the previous revision', '## Deep paths', '## End-to-end VFS cost'];
+const KEPT_SECTIONS = [
+  '## Notes',
+  '## Against the previous revision',
+  '## Deep paths',
+  '## Registry to registry',
+  '## End-to-end VFS cost',
+];
 let tail = '';
 if (docPath !== '-' && existsSync(docPath)) {
   const old = readFileSync(docPath, 'utf8');
