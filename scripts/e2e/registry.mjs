@@ -11,7 +11,8 @@
 //       MODE corrupt flips one byte in the body of the first blob GET over 1 KiB (its length
 //       unchanged); drop closes the connection after 64 KiB of the first two blob GETs; slow sends
 //       every blob at $RG_SLOW_RATE bytes/s (default 256 KiB/s), so a registry restart can land
-//       mid-blob; pass does nothing.
+//       mid-blob; slowup sends every PATCH body upstream at that rate (an upload longer than any
+//       fixed timeout); pass does nothing.
 //   registry.mjs connect PORT LOG   a proxy that only tunnels (CONNECT), for HTTPS_PROXY.
 // Each writes one line per interesting event to LOG and stops on SIGTERM.
 import crypto from 'node:crypto';
@@ -119,7 +120,23 @@ function faultProxy(port, upstreamPort, how, logFile) {
         },
       );
       up.on('error', () => res.socket?.destroy());
-      req.pipe(up);
+      if (how === 'slowup' && req.method === 'PATCH') {
+        const t0 = Date.now();
+        let sent = 0;
+        req.on('data', (c) => {
+          req.pause();
+          up.write(c);
+          sent += c.length;
+          setTimeout(() => req.resume(), Math.ceil((c.length / rate) * 1000));
+        });
+        req.on('end', () => {
+          log(logFile, `PATCH of ${sent} bytes took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+          up.end();
+        });
+        req.on('aborted', () => up.destroy());
+      } else {
+        req.pipe(up);
+      }
     })
     .listen(Number(port), '127.0.0.1');
 }

@@ -21,6 +21,7 @@ interface UnpackFlags extends RegistryFlags {
   podman?: string;
   json?: boolean;
   quiet?: boolean;
+  dedupe?: boolean;
 }
 
 export function unpackCommand(run: (work: () => Promise<void>) => Promise<void>): Command {
@@ -40,6 +41,10 @@ export function unpackCommand(run: (work: () => Promise<void>) => Promise<void>)
     .option(
       '--no-chown',
       "leave every path to you instead of the image's owners (needed without root or podman unshare)",
+    )
+    .option(
+      '--dedupe',
+      "identical files (content, mode, owner, xattrs) as hardlinks of one, sharing the first one's mtime",
     )
     .option('--no-xattrs', 'do not set extended attributes (file capabilities among them); no setfattr needed')
     .option(
@@ -72,6 +77,7 @@ async function unpackAction(source: string, dir: string, flags: UnpackFlags): Pr
     platform: flags.platform,
     chown: flags.chown,
     xattrs: flags.xattrs,
+    dedupe: flags.dedupe,
     tmpDir: flags.tmpDir,
     podman: podmanProgram(flags.podman),
     stdin: process.stdin,
@@ -99,6 +105,9 @@ function summary(r: UnpackResult): string {
   return (
     `unpacked ${r.layers} layers into ${r.dir}: ${parts.join(', ')}\n` +
     `read ${humanBytes(r.tarBytesIn)} of layer tars, wrote ${humanBytes(r.bytes)} in ${humanSeconds(r.seconds)}` +
-    `${r.owners === 'kept' ? '' : ' (owners dropped)'}\n`
+    `${r.owners === 'kept' ? '' : ' (owners dropped)'}\n` +
+    (r.deduped.files > 0
+      ? `--dedupe: ${r.deduped.files} files as hardlinks, ${humanBytes(r.deduped.bytes)} saved\n`
+      : '')
   );
 }

@@ -22,6 +22,7 @@ import type { Image } from '../image/types.js';
 import { layerHeaders } from '../layers/headers.js';
 import { DigestChecks, layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { exactOverrides, overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
+import { withDedupe } from '../merge/dedupe.js';
 import { planMerge, type PlanAction } from '../merge/plan.js';
 import { ExactPlanNeeded } from '../merge/planner.js';
 import type { TarReadItem } from '../tar/reader.js';
@@ -37,6 +38,7 @@ import { RootfsWriter, type RootfsEntry, type RootfsStats } from '../transports/
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
 import type { RegistryOptions } from '../transports/registry/client.js';
+import { findDuplicates, type DedupeScan } from '../flatten/dedupe.js';
 import { Progress, type FlattenProgress } from '../flatten/progress.js';
 
 /** Progress of an unpack: as flatten's, `bytesOut` being the file content written. */
@@ -68,6 +70,8 @@ export interface UnpackOptions {
   podman?: string;
   /** Credentials, TLS and environment for a docker:// source. */
   registry?: RegistryOptions;
+  /** Identical regular files as hardlinks of one (as flatten --dedupe: one mtime, one inode). */
+  dedupe?: boolean;
   onProgress?: (p: UnpackProgress) => void;
 }
 
@@ -83,6 +87,8 @@ export interface UnpackResult extends RootfsStats {
   owners: 'kept' | 'dropped';
   /** The unpack ran in a user namespace (podman unshare): owners are ids of that namespace. */
   userNamespace: boolean;
+  /** --dedupe: files made hardlinks of an identical file, and the bytes not written for them. */
+  deduped: { files: number; bytes: number };
   /** What the rootfs lacks that the image has (devices skipped, owners dropped, xattrs not set). */
   warnings: string[];
   notes: string[];
@@ -121,6 +127,7 @@ interface Run {
   stats: RootfsStats;
   /** Extended attributes not set, by why. */
   xattrSkips: ReadonlyMap<string, number>;
+  deduped: { files: number; bytes: number };
   layers: LayerReadStats[];
   notes: string[];
 }
@@ -153,16 +160,18 @@ async function writeRootfs(
   stats: LayerReadStats[],
   progress: Progress,
   overrides?: Overrides,
-): Promise<Pick<Run, 'stats' | 'xattrSkips'>> {
+): Promise<Pick<Run, 'stats' | 'xattrSkips' | 'deduped'>> {
   const checks = new DigestChecks();
   // Each chunk is written before the next is read, so plain layers may come through reused buffers.
   const ring = new BufferRing();
   const layers = image.layers.map((l, i) =>
     overridden(layerTar(l, layerWhere(image, i), { stats: stats[i], checks, ring }), overrides?.get(i), rewriteTarItem),
   );
+  const exact = overrides !== undefined;
+  const dedupe = o.dedupe ? await duplicates(image, stats, overrides) : undefined;
   const writer = new RootfsWriter(dest.real, { ownership, xattrs: o.xattrs !== false });
   try {
-    const plan = planMerge(layers, { exact: overrides !== undefined, onLayer: (i) => progress.layerStarted(i) });
+    const plan = withDedupe(planMerge(layers, { exact, onLayer: (i) => progress.layerStarted(i) }), dedupe?.links);
     for await (const action of plan) {
       const flat = flatEntry(action);
       if (!flat) continue;
@@ -174,7 +183,20 @@ async function writeRootfs(
     checks.abandon();
     throw err;
   }
-  return { stats: await writer.finish(), xattrSkips: writer.xattrSkips };
+  const deduped = { files: dedupe?.files ?? 0, bytes: dedupe?.bytes ?? 0 };
+  return { stats: await writer.finish(), xattrSkips: writer.xattrSkips, deduped };
+}
+
+/** --dedupe: the plan positions that become links (a pass over headers, one over grouped files' data). */
+function duplicates(image: Image, stats: LayerReadStats[], overrides: Overrides | undefined): Promise<DedupeScan> {
+  const exact = { exact: overrides !== undefined };
+  const where = (i: number) => layerWhere(image, i);
+  const headers = image.layers.map((l, i) => overridden(layerHeaders(l, where(i)), overrides?.get(i), rewriteTarItem));
+  const data = () =>
+    image.layers.map((l, i) =>
+      overridden(layerTar(l, where(i), { stats: stats[i] }), overrides?.get(i), rewriteTarItem),
+    );
+  return findDuplicates(planMerge(headers, exact), () => planMerge(data(), exact));
 }
 
 /** What an action of the flat plan puts in the rootfs: an entry (and its data), or nothing. */
@@ -191,6 +213,10 @@ function flatEntry(
       return { entry: withMeta({ ...action.item.entry, path: action.path }, action.meta), body: action.item.body };
     case 'link':
       return { entry: withMeta({ ...action.item.entry, linkname: action.linkname }, action.meta) };
+    case 'dedupe': {
+      const { linkname, mtime } = action;
+      return { entry: { ...action.item.entry, type: 'hardlink', linkname, mtime, size: 0 } };
+    }
     case 'marker':
       // A whiteout the flat layer keeps only for the directory engines make for it (it removes nothing).
       return { entry: { ...MARKER, path: action.path } };
@@ -235,6 +261,7 @@ function result(
     ...s,
     tarBytesIn: run.layers.reduce((n, l) => n + l.tarBytes, 0),
     layerPasses: run.layers.reduce((n, l) => n + l.passes, 0),
+    deduped: run.deduped,
     owners: ownership.chown ? 'kept' : 'dropped',
     userNamespace: ownership.userNamespace,
     warnings: warnings(run, ownership),

@@ -333,20 +333,39 @@ export class RegistryClient {
     if (start.statusCode !== 202) throw await this.failure(start, `${what} start`);
     discard(start);
     let location = uploadLocation(start, this.base!, what);
-    const patch = await this.request({
-      method: 'PATCH',
-      path: location,
-      headers: { 'Content-Type': 'application/octet-stream' },
-      body: chunks,
-      push: true,
-    });
-    if (patch.statusCode !== 202 && patch.statusCode !== 204) throw await this.failure(patch, `${what} of the bytes`);
-    discard(patch);
-    location = uploadLocation(patch, this.base!, what);
-    location.searchParams.set('digest', String(digest()));
-    const put = await this.request({ method: 'PUT', path: location, push: true });
-    if (put.statusCode !== 201) throw await this.failure(put, `${what} end (digest ${digest().short()})`);
-    discard(put);
+    try {
+      const patch = await this.request({
+        method: 'PATCH',
+        path: location,
+        headers: { 'Content-Type': 'application/octet-stream' },
+        body: chunks,
+        push: true,
+      });
+      if (patch.statusCode !== 202 && patch.statusCode !== 204) throw await this.failure(patch, `${what} of the bytes`);
+      discard(patch);
+      location = uploadLocation(patch, this.base!, what);
+      const end = new URL(location);
+      end.searchParams.set('digest', String(digest()));
+      const put = await this.request({ method: 'PUT', path: end, push: true });
+      if (put.statusCode !== 201) throw await this.failure(put, `${what} end (digest ${digest().short()})`);
+      discard(put);
+    } catch (err) {
+      await this.cancelUpload(location);
+      throw err;
+    }
+  }
+
+  /**
+   * A failed upload is cancelled (DELETE), so the registry drops the bytes it holds for it at once
+   * rather than when its upload purging runs (distribution: a week). Best effort: the failure that
+   * brought us here is what the user must see.
+   */
+  private async cancelUpload(location: URL): Promise<void> {
+    try {
+      discard(await this.request({ method: 'DELETE', path: location, push: true }));
+    } catch {
+      // the registry may be what failed
+    }
   }
 
   /** Store a manifest under `ref` (a digest first, then each tag). */

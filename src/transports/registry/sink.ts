@@ -107,7 +107,15 @@ async function pushLayer(
     }
   }
   const consumer = uploadConsumer(client);
-  const written = await writeOutputLayer(layer, compression, consumer.consumer);
+  let written;
+  try {
+    written = await writeOutputLayer(layer, compression, consumer.consumer);
+  } catch (err) {
+    // The layer failed first (a source blob not what its digest says): let the upload end, and
+    // cancel itself at the registry, before the failure ends the run.
+    if (consumer.started()) await consumer.done.catch(() => undefined);
+    throw err;
+  }
   await consumer.done;
   if (!written.digest.equals(consumer.digest())) {
     throw new Error(`the bytes uploaded hash to ${consumer.digest()}, the layer's are ${written.digest}`);
@@ -126,8 +134,10 @@ function uploadConsumer(client: RegistryClient) {
   let settle!: { resolve: () => void; reject: (err: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
+  let started = false;
   const consumer: ChunkConsumer = {
     async write(chunks, onWritten) {
+      started = true;
       let sent = 0;
       async function* hashed(): AsyncGenerator<Buffer> {
         for await (const chunk of chunks) {
@@ -147,5 +157,5 @@ function uploadConsumer(client: RegistryClient) {
       }
     },
   };
-  return { consumer, done, digest: () => result! };
+  return { consumer, done, digest: () => result!, started: () => started };
 }
