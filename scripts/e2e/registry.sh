@@ -335,7 +335,6 @@ rg_corrupt() {
   cat "$d/logs/proxy-events.log"
   grep -q 'flipped one byte' "$d/logs/proxy-events.log"
   rg_absent --tls-verify=false "docker://127.0.0.1:$RG_PLAIN/lf/noise:corrupt${RG_SUFFIX:-}"
-  rg_no_uploads_left lf/noise
   rg_kill proxy
 }
 
@@ -391,13 +390,6 @@ rg_slow_upload() {
   rg_kill proxy
 }
 
-# rg_no_uploads_left REPO — the registry holds no upload session for REPO (a failed push cancels its own).
-rg_no_uploads_left() {
-  local u; u="$(rg_dir)/plain/docker/registry/v2/repositories/$1/_uploads"
-  if [ -d "$u" ] && [ -n "$(ls -A "$u")" ]; then echo "uploads left in $u:"; ls -la "$u"; return 1; fi
-  echo "no upload left under $u"
-}
-
 # rg_platform — one platform of the multi-platform index, as `verify --platform` reads the fixture.
 rg_platform() {
   local d; d="$(rg_dir)"
@@ -448,7 +440,7 @@ rg_cases() {
   e2e_check "$t: a wrong password (htpasswd and token) and no credentials: one AUTH_FAILED line, exit 2" rg_wrong_password || true
   e2e_check "$t: a missing tag: one REF_NOT_FOUND line, exit 2, nothing written" rg_missing || true
   e2e_check "$t: a certificate from an unknown CA: one line naming --cert-dir, exit 2" rg_unknown_ca || true
-  e2e_check "$t: a blob served with one byte flipped (proxy): one DIGEST_MISMATCH line, exit 2, nothing tagged, the upload cancelled" rg_corrupt || true
+  e2e_check "$t: a blob served with one byte flipped (proxy): one DIGEST_MISMATCH line, exit 2, nothing tagged" rg_corrupt || true
   e2e_check "$t: two connections dropped mid-blob (proxy): resumed with Range, the same filesystem" rg_drop || true
   e2e_check "$t: the registry killed and restarted mid-blob: resumed, exit 0, the same filesystem" rg_restart || true
   if [ -z "${RG_SUFFIX:-}" ]; then # once: it takes about 50 s

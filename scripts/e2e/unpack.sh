@@ -72,6 +72,7 @@ up_prepare() {
   chown "$LF_ROOTLESS_USER:" "$d"
   # the rootless user reads the source archive
   chmod o+rx "$E2E_WORK" 2>/dev/null || true
+  chmod a+r "$(up_source)" # docker save wrote it 0600; the rootless user reads it
   ls -l "$(up_source)"
   podman_rootless load <"$(up_source)" >/dev/null
   podman_rootless image inspect --format '{{.Id}}' "$(up_ref)"

@@ -357,8 +357,10 @@ export class RegistryClient {
 
   /**
    * A failed upload is cancelled (DELETE), so the registry drops the bytes it holds for it at once
-   * rather than when its upload purging runs (distribution: a week). Best effort: the failure that
-   * brought us here is what the user must see.
+   * rather than when its upload purging runs (distribution: after a week). Best effort: the failure
+   * that brought us here is what the user must see. distribution refuses the cancel of an upload
+   * whose PATCH was cut midway (404 BLOB_UPLOAD_INVALID: the state we hold no longer matches the
+   * bytes it stored), so those bytes wait for its purge.
    */
   private async cancelUpload(location: URL): Promise<void> {
     try {

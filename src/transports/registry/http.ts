@@ -106,8 +106,7 @@ export function send(
     request.on('error', (err) => reject(networkError(err, where)));
     // Two limits, neither on how long a transfer takes (a streamed PATCH of gigabytes ends only
     // when its body does): one on connecting, one on silence once connected, either way.
-    const timedOut = (what: string) => () =>
-      request.destroy(Object.assign(new Error(what), { code: 'ETIMEDOUT' }));
+    const timedOut = (what: string) => () => request.destroy(Object.assign(new Error(what), { code: 'ETIMEDOUT' }));
     const timer = setTimeout(timedOut('connection timed out'), CONNECT_TIMEOUT_MS);
     request.once('socket', (socket) => {
       const connected = () => clearTimeout(timer);
