@@ -62,6 +62,8 @@ up_run_args() {
   [ -z "$user" ] || printf '%s\n' --user "$user"
   printf '%s\n' --workdir "$wd"
   up_config Env | node -e 'for (const e of JSON.parse(require("fs").readFileSync(0)) ?? []) console.log("--env\n" + e)'
+  # an anonymous volume per VOLUME, as a run of the image gets (--rm removes them)
+  up_config Volumes | node -e 'for (const v of Object.keys(JSON.parse(require("fs").readFileSync(0)) ?? {})) console.log("--volume\n" + v)'
 }
 
 up_prepare() {
@@ -94,12 +96,12 @@ up_same_run() {
   mapfile -t cmd < <(up_config Cmd | node -e 'for (const c of JSON.parse(require("fs").readFileSync(0)) ?? []) console.log(c)')
   echo "run args: ${args[*]}; command: ${cmd[*]}"
   e2e_eng_run podman "$ref" >"$d/cmd-image.out"
-  podman_rootless run --rm --network none "${args[@]}" --rootfs "$d/rootfs" "${cmd[@]}" >"$d/cmd-rootfs.out"
+  podman_rootless run --rm --network none --read-only "${args[@]}" --rootfs "$d/rootfs" "${cmd[@]}" >"$d/cmd-rootfs.out"
   e2e_same_files "$d/cmd-image.out" "$d/cmd-rootfs.out"
   # The lines of ".." of a top-level directory are "/": an image without a root entry leaves its
   # mode to the engine (podman's vfs layer root is 0555, docker's 0755; unpack makes DIR 0755).
   e2e_eng_run podman "$ref" sh -c "$probe" | grep -v ' \.\.$' >"$d/probe-image.out"
-  podman_rootless run --rm --network none "${args[@]}" --rootfs "$d/rootfs" sh -c "$probe" | grep -v ' \.\.$' >"$d/probe-rootfs.out"
+  podman_rootless run --rm --network none --read-only "${args[@]}" --rootfs "$d/rootfs" sh -c "$probe" | grep -v ' \.\.$' >"$d/probe-rootfs.out"
   e2e_same_files "$d/probe-image.out" "$d/probe-rootfs.out"
 }
 
@@ -140,7 +142,7 @@ up_refusals() {
   [ ! -e "$d/nouserns" ] || { echo "$d/nouserns was made"; return 1; }
   rc=0
   # killed while it reads its source (stdin, half of it sent): DIR is claimed and marked by then
-  { head -c 100000 "$(up_source)"; sh -c 'echo $$ >"$1"; exec sleep 60' sh "$d/writer.pid"; } |
+  { echo "$BASHPID" >"$d/writer.pid"; head -c 100000 "$(up_source)"; exec sleep 60; } |
     up_layerflat unpack - "$d/killed" &
   for i in $(seq 200); do [ -e "$d/.killed.layerflat-incomplete" ] && break; sleep 0.05; done
   pkill -KILL -f "unpack - $d/killed" || true # the node inside podman unshare, by its unique DIR
@@ -232,8 +234,10 @@ e2e_unpack_cases() {
     return 0
   fi
   if e2e_check "$t: layerflat unpack $(basename "$(up_source)") DIR inside podman unshare (RHEL 7 tarball)" up_unpack; then
-    e2e_check "$t: podman run --rootfs DIR: the command and the probe print what the image prints" up_same_run || true
+    # before any container: a --rootfs container runs in DIR itself (podman writes /etc/group there
+    # for --user unless the container is --read-only), so the comparison comes first
     e2e_check "$t: DIR holds the image's filesystem (layerflat verify of a tar of DIR made in the namespace)" up_same_fs || true
+    e2e_check "$t: podman run --read-only --rootfs DIR: the command and the probe print what the image prints" up_same_run || true
     e2e_check "$t: du of DIR; after the first --rootfs container, more read-only ones add nothing" up_cost || true
     e2e_check "$t: a non-empty DIR, no user namespace, a killed unpack (marker kept, DIR refused): one line, exit 2" up_refusals || true
     e2e_check "$t: --dedupe: inspect's estimate is what flatten --dedupe --verify saves; unpack --dedupe" up_dedupe || true
