@@ -255,28 +255,46 @@ function imageSection({ notes, stats, jsonOut, errorLine, read }) {
     );
   }
 
+  const uuid = (t) => t.replace(/\/uploads\/[0-9a-f-]{36}/g, '/uploads/<uuid>');
+  // each failed run as recorded: its exact command and its error line, no diagnosis
   const failures = [...stats.entries()]
     .filter(([, x]) => x.failed.length)
-    .map(([step, x]) => {
-      const errs = [
-        ...new Set(x.failed.map((r) => errorLine(r.name).replace(/\/uploads\/[0-9a-f-]{36}/g, '/uploads/<uuid>'))),
-      ];
-      return (
+    .map(([step, x]) =>
+      [
         `- ${step}: ${x.failed.length} of ${x.runs.length} runs failed, ` +
-        `after ${range(x.failed.map((r) => r.wall))} s, ` +
-        `exit ${[...new Set(x.failed.map((r) => r.rc))].join('/')}; e.g. \`${x.failed[0].cmd.join(' ')}\` → ` +
-        errs.map((e) => `\`${e}\``).join(', ')
-      );
-    });
-  const timeouts =
-    failures.length &&
-    [...stats.values()].some((x) => x.failed.some((r) => /PATCH .*ETIMEDOUT/.test(errorLine(r.name))));
-  // what the registries logged of the uploads that broke off, and whether anything cancelled them
+          `after ${range(x.failed.map((r) => r.wall))} s, exit ${[...new Set(x.failed.map((r) => r.rc))].join('/')}:`,
+        ...x.failed.map(
+          (r) => `  - ${r.name.slice(step.length + 1)}: \`${r.cmd.join(' ')}\` → \`${uuid(errorLine(r.name))}\``,
+        ),
+      ].join('\n'),
+    );
+  // what the registries logged of the uploads that broke off, and what their cancels were answered
   const regLogs = ['1', '2'].map((n) => read(`registry-${n}/registry.log`) ?? '');
   const cutOff = regLogs.flatMap((t) =>
     [...t.matchAll(/client disconnected during blob PATCH.* copied=(\d+)/g)].map((m) => Number(m[1])),
   );
-  const deletes = regLogs.reduce((n, t) => n + (t.match(/"DELETE \/v2\/[^"]*\/blobs\/uploads\//g) ?? []).length, 0);
+  const deletes = regLogs.flatMap((t) =>
+    [...t.matchAll(/"DELETE \/v2\/[^"]*\/blobs\/uploads\/[^"]*" (\d{3})/g)].map((m) => m[1]),
+  );
+  const deleteCodes = [...new Set(deletes)].map((c) => `${deletes.filter((d) => d === c).length} × ${c}`);
+  const answered = deletes.length ? ` (answered ${deleteCodes.join(', ')})` : '';
+  const uploadLog = !(failures.length || cutOff.length)
+    ? ''
+    : '\nThe registries logged ' +
+      (cutOff.length
+        ? `\`client disconnected during blob PATCH\` ${cutOff.length} time${cutOff.length > 1 ? 's' : ''}, after ` +
+          (cutOff.length > 1
+            ? `${mb(Math.min(...cutOff))}–${mb(Math.max(...cutOff))} MB of the upload each`
+            : `${mb(cutOff[0])} MB of the upload`)
+        : 'no `client disconnected during blob PATCH`') +
+      (deletes.length
+        ? `, and ${deletes.length} \`DELETE\` of an upload${answered}.`
+        : ', and no `DELETE` of an upload.') +
+      (cutOff.length
+        ? " An upload cut mid-PATCH stays in the registry's upload area (the growth column) until its purge, " +
+          'because distribution refuses the `DELETE` that would cancel it.'
+        : '') +
+      '\n';
 
   const entriesIn = image.entriesInLayers?.toLocaleString('en-US') ?? 'n/a';
   const imageRow =
@@ -320,25 +338,11 @@ ${mountText}
 ${say.join(' ')}
 ${
   failures.length
-    ? '\nFailed runs (the exact command of the first; R1 and R2 are the ports of that run):\n\n' +
-      `${failures.join('\n')}\n` +
-      (timeouts
-        ? '\nEach push that failed was cut off by layerflat itself: a registry request must get its response head ' +
-          'within `CONNECT_TIMEOUT_MS` (30 s, `src/transports/registry/http.ts`; the timer is cleared only when the ' +
-          'response head arrives), and a streamed `PATCH` of the flat layer gets its response only after ' +
-          "the layer's last byte, " +
-          'so every push whose flattening takes over 30 s fails. The registry → docker-archive runs, which push ' +
-          'nothing, are not affected.' +
-          (cutOff.length
-            ? ` The registries logged \`client disconnected during blob PATCH\` ${cutOff.length} times, ` +
-              `after ${mb(Math.min(...cutOff))}–${mb(Math.max(...cutOff))} MB of the layer each, ` +
-              `and ${deletes} \`DELETE\` of an upload: ` +
-              'layerflat does not cancel a broken upload, so its bytes stay in the registry (the growth column) ' +
-              "until distribution's upload purging removes them.\n"
-            : '\n')
-        : '')
+    ? '\nFailed runs (each with its exact command and its error, as recorded; ' +
+      'R1 and R2 are the ports of that run):\n\n' +
+      `${failures.join('\n')}\n`
     : ''
-}`;
+}${uploadLog}`;
 }
 
 const out = `Measured by \`scripts/bench/registry.sh\` (\`npm run bench:registry\`, as root) on ${date}. R1 and R2 are
