@@ -200,7 +200,8 @@ function imageSection({ notes, stats, jsonOut, errorLine, read }) {
         (busy >= 0.8
           ? ': it is bound by CPU, not by the registry or the disk.'
           : loads.length && Math.min(...loads) > nproc
-            ? `; it had to share the CPUs (a 1-min load of ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} ` +
+            ? '; it had to share the CPUs (a 1-min load of ' +
+              `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} ` +
               `on ${nproc} CPUs), so on an idle machine it would be faster.`
             : '.'),
     );
@@ -212,11 +213,13 @@ function imageSection({ notes, stats, jsonOut, errorLine, read }) {
   const others = [];
   if (good('lf-none'))
     others.push(
-      `${s1(st('lf-none').wall)} s with \`--compress none\` (${ratio('lf-none', floorStep)} the floor${partly('lf-none')})`,
+      `${s1(st('lf-none').wall)} s with \`--compress none\` ` +
+        `(${ratio('lf-none', floorStep)} the floor${partly('lf-none')})`,
     );
   if (good('lf-archive'))
     others.push(
-      `${s1(st('lf-archive').wall)} s into a docker-archive file (${ratio('lf-archive', floorStep)}${partly('lf-archive')})`,
+      `${s1(st('lf-archive').wall)} s into a docker-archive file ` +
+        `(${ratio('lf-archive', floorStep)}${partly('lf-archive')})`,
     );
   const costs = [];
   if (good('lf-none') && good('lf-gzip'))
@@ -229,7 +232,8 @@ function imageSection({ notes, stats, jsonOut, errorLine, read }) {
   if (others.length || costs.length)
     say.push(
       (others.length
-        ? `Without the gzip of the flat layer, which leaves the gunzip of the source and the merge, it takes ${others.join(' and ')}`
+        ? 'Without the gzip of the flat layer, which leaves the gunzip of the source and the merge, it takes ' +
+          others.join(' and ')
         : '') +
         (others.length && costs.length ? '; ' : '') +
         costs.join(', and ') +
@@ -246,44 +250,86 @@ function imageSection({ notes, stats, jsonOut, errorLine, read }) {
         : `layerflat's temporary directory peaked at ${maxTemp} bytes (${maxLeft} entries left at the end)`) +
         `, and its peak RSS was at most ${maxRss.toFixed(0)} MB` +
         (maxRss > 200 ? ' (above the 200 MB of the targets above)' : '') +
-        ': layers stream from the registry into the merge, two read ahead, and the flat layer streams up as it is made.',
+        ': layers stream from the registry into the merge, two read ahead, ' +
+        'and the flat layer streams up as it is made.',
     );
   }
 
+  const uuid = (t) => t.replace(/\/uploads\/[0-9a-f-]{36}/g, '/uploads/<uuid>');
+  // each failed run as recorded: its exact command and its error line, no diagnosis
   const failures = [...stats.entries()]
     .filter(([, x]) => x.failed.length)
-    .map(([step, x]) => {
-      const errs = [
-        ...new Set(x.failed.map((r) => errorLine(r.name).replace(/\/uploads\/[0-9a-f-]{36}/g, '/uploads/<uuid>'))),
-      ];
-      return (
-        `- ${step}: ${x.failed.length} of ${x.runs.length} runs failed, after ${range(x.failed.map((r) => r.wall))} s, ` +
-        `exit ${[...new Set(x.failed.map((r) => r.rc))].join('/')}; e.g. \`${x.failed[0].cmd.join(' ')}\` → ` +
-        errs.map((e) => `\`${e}\``).join(', ')
-      );
-    });
-  const timeouts =
-    failures.length &&
-    [...stats.values()].some((x) => x.failed.some((r) => /PATCH .*ETIMEDOUT/.test(errorLine(r.name))));
-  // what the registries logged of the uploads that broke off, and whether anything cancelled them
+    .map(([step, x]) =>
+      [
+        `- ${step}: ${x.failed.length} of ${x.runs.length} runs failed, ` +
+          `after ${range(x.failed.map((r) => r.wall))} s, exit ${[...new Set(x.failed.map((r) => r.rc))].join('/')}:`,
+        ...x.failed.map(
+          (r) => `  - ${r.name.slice(step.length + 1)}: \`${r.cmd.join(' ')}\` → \`${uuid(errorLine(r.name))}\``,
+        ),
+      ].join('\n'),
+    );
+  // what the registries logged of the uploads that broke off, and what their cancels were answered
   const regLogs = ['1', '2'].map((n) => read(`registry-${n}/registry.log`) ?? '');
   const cutOff = regLogs.flatMap((t) =>
     [...t.matchAll(/client disconnected during blob PATCH.* copied=(\d+)/g)].map((m) => Number(m[1])),
   );
-  const deletes = regLogs.reduce((n, t) => n + (t.match(/"DELETE \/v2\/[^"]*\/blobs\/uploads\//g) ?? []).length, 0);
+  const deletes = regLogs.flatMap((t) =>
+    [...t.matchAll(/"DELETE \/v2\/[^"]*\/blobs\/uploads\/[^"]*" (\d{3})/g)].map((m) => m[1]),
+  );
+  const deleteCodes = [...new Set(deletes)].map((c) => `${deletes.filter((d) => d === c).length} × ${c}`);
+  const answered = deletes.length ? ` (answered ${deleteCodes.join(', ')})` : '';
+  const uploadLog = !(failures.length || cutOff.length)
+    ? ''
+    : '\nThe registries logged ' +
+      (cutOff.length
+        ? `\`client disconnected during blob PATCH\` ${cutOff.length} time${cutOff.length > 1 ? 's' : ''}, after ` +
+          (cutOff.length > 1
+            ? `${mb(Math.min(...cutOff))}–${mb(Math.max(...cutOff))} MB of the upload each`
+            : `${mb(cutOff[0])} MB of the upload`)
+        : 'no `client disconnected during blob PATCH`') +
+      (deletes.length
+        ? `, and ${deletes.length} \`DELETE\` of an upload${answered}.`
+        : ', and no `DELETE` of an upload.') +
+      (cutOff.length
+        ? " An upload cut mid-PATCH stays in the registry's upload area (the growth column) until its purge, " +
+          'because distribution refuses the `DELETE` that would cancel it.'
+        : '') +
+      '\n';
+
+  const entriesIn = image.entriesInLayers?.toLocaleString('en-US') ?? 'n/a';
+  const imageRow =
+    `${imageKind}: \`${imagePath}\`, ${mb(imageBytes)} MB, ${image.layerCount} layers ` +
+    `(${mb(layerTarBytes)} MB of layer tars, ${entriesIn} entries)`;
+  const registryRow =
+    'pushed as `bench/src:latest` by ' +
+    '`skopeo copy --dest-tls-verify=false docker-archive:FILE docker://R1/bench/src:latest` ' +
+    `(${notes.get('pushSeconds')} s, not timed), which gzips each layer: ${manifest.layers.length} layers ` +
+    `(${layerTypes.map((t) => `\`${t}\``).join(', ')}), ${mb(inputBytes)} MB with the config ` +
+    `(R1's storage: ${mb(notes.get('srcRegistryBytes'))} MB) — the input of every step`;
+  const flatRow =
+    `${mb(flat?.bytes?.tarOut)} MB of tar (${flat?.entries?.kept?.toLocaleString('en-US') ?? 'n/a'} entries)` +
+    `${lfGzip ? `, ${mb(lfGzip.bytes.written)} MB gzipped` : ''}; ` +
+    `layerPasses ${flat?.layerPasses ?? 'n/a'} for layersIn ${flat?.layersIn ?? 'n/a'}`;
+  const loadRange = loads.length ? `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}` : 'n/a';
+  const loadRow =
+    `before: ${loadavg(notes.get('uptimeBefore'))}; after: ${loadavg(notes.get('uptimeAfter'))}; ` +
+    `1-min load at the runs' starts ${loadRange}`;
+  const tableHead =
+    '| step | runs (s; ✗ failed) | median wall s | MB/s of input | CPU s | peak RSS MB | temp disk bytes ' +
+    '| registry growth MB |';
 
   return `### ${imageTitle ?? imageKind}
 
 | | |
 | --- | --- |
-| image | ${imageKind}: \`${imagePath}\`, ${mb(imageBytes)} MB, ${image.layerCount} layers (${mb(layerTarBytes)} MB of layer tars, ${image.entriesInLayers?.toLocaleString('en-US') ?? 'n/a'} entries) |
-| in the registry | pushed as \`bench/src:latest\` by \`skopeo copy --dest-tls-verify=false docker-archive:FILE docker://R1/bench/src:latest\` (${notes.get('pushSeconds')} s, not timed), which gzips each layer: ${manifest.layers.length} layers (${layerTypes.map((t) => `\`${t}\``).join(', ')}), ${mb(inputBytes)} MB with the config (R1's storage: ${mb(notes.get('srcRegistryBytes'))} MB) — the input of every step |
-| flat layer | ${mb(flat?.bytes?.tarOut)} MB of tar (${flat?.entries?.kept?.toLocaleString('en-US') ?? 'n/a'} entries)${lfGzip ? `, ${mb(lfGzip.bytes.written)} MB gzipped` : ''}; layerPasses ${flat?.layerPasses ?? 'n/a'} for layersIn ${flat?.layersIn ?? 'n/a'} |
-| load (\`uptime\`) | before: ${loadavg(notes.get('uptimeBefore'))}; after: ${loadavg(notes.get('uptimeAfter'))}; 1-min load at the runs' starts ${loads.length ? `${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}` : 'n/a'} |
+| image | ${imageRow} |
+| in the registry | ${registryRow} |
+| flat layer | ${flatRow} |
+| load (\`uptime\`) | ${loadRow} |
 
 ${nRuns} run${nRuns === 1 ? '' : 's'} of each step, round-robin.
 
-| step | runs (s; ✗ failed) | median wall s | MB/s of input | CPU s | peak RSS MB | temp disk bytes | registry growth MB |
+${tableHead}
 | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows.join('\n')}
 
@@ -292,22 +338,11 @@ ${mountText}
 ${say.join(' ')}
 ${
   failures.length
-    ? `\nFailed runs (the exact command of the first; R1 and R2 are the ports of that run):\n\n${failures.join('\n')}\n` +
-      (timeouts
-        ? '\nEach push that failed was cut off by layerflat itself: a registry request must get its response head ' +
-          'within `CONNECT_TIMEOUT_MS` (30 s, `src/transports/registry/http.ts`; the timer is cleared only when the ' +
-          "response head arrives), and a streamed `PATCH` of the flat layer gets its response only after the layer's last byte, " +
-          'so every push whose flattening takes over 30 s fails. The registry → docker-archive runs, which push ' +
-          'nothing, are not affected.' +
-          (cutOff.length
-            ? ` The registries logged \`client disconnected during blob PATCH\` ${cutOff.length} times, after ` +
-              `${mb(Math.min(...cutOff))}–${mb(Math.max(...cutOff))} MB of the layer each, and ${deletes} \`DELETE\` of an ` +
-              'upload: layerflat does not cancel a broken upload, so its bytes stay in the registry (the growth column) ' +
-              "until distribution's upload purging removes them.\n"
-            : '\n')
-        : '')
+    ? '\nFailed runs (each with its exact command and its error, as recorded; ' +
+      'R1 and R2 are the ports of that run):\n\n' +
+      `${failures.join('\n')}\n`
     : ''
-}`;
+}${uploadLog}`;
 }
 
 const out = `Measured by \`scripts/bench/registry.sh\` (\`npm run bench:registry\`, as root) on ${date}. R1 and R2 are
