@@ -6,7 +6,8 @@
  * are streamed up, checked on the way). Then the config, then the manifest by its digest — the
  * staged image --verify reads back — and only then the tag: nothing is tagged if anything failed.
  * Nothing is written to disk. An upload that fails midway is not retried: the flat layer is made
- * as it is sent, so the run fails and the registry discards the unfinished upload.
+ * as it is sent, so the run fails; the upload is cancelled where the registry allows it, else it
+ * waits for the registry's purge of stale uploads (client.ts cancelUpload).
  */
 import { createHash } from 'node:crypto';
 import { LayerflatError } from '../../errors.js';
