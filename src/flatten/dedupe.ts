@@ -23,6 +23,11 @@ export interface DedupeScan {
 /** Scan `headers` (the plan over header-only layers), then `data()` (the same plan, with data). */
 export async function findDuplicates(headers: Plan, data: () => Plan): Promise<DedupeScan> {
   const { candidates, linked } = await groupBySize(headers);
+  return hashGroups(candidates, linked, data);
+}
+
+/** The data pass: each candidate hashed, each later one of the same content made a link. */
+async function hashGroups(candidates: Map<number, number>, linked: Set<string>, data: () => Plan): Promise<DedupeScan> {
   const links = new Map<number, DedupeLink>();
   let files = 0;
   let bytes = 0;
@@ -35,7 +40,7 @@ export async function findDuplicates(headers: Plan, data: () => Plan): Promise<D
     if (key === undefined || action.kind !== 'keep' || linked.has(action.item.entry.path)) continue;
     const hash = createHash('sha256');
     for await (const chunk of action.item.body()) hash.update(chunk);
-    const id = `${key}|${hash.digest('hex')}`;
+    const id = `${key}|${hash.digest('base64')}`; // the group's number, then the content's hash
     const earlier = first.get(id);
     if (earlier) {
       links.set(at, earlier);
@@ -49,7 +54,7 @@ export async function findDuplicates(headers: Plan, data: () => Plan): Promise<D
 }
 
 /** The positions of files that share their key with another file, and every hardlink target. */
-async function groupBySize(plan: Plan): Promise<{ candidates: Map<number, string>; linked: Set<string> }> {
+async function groupBySize(plan: Plan): Promise<{ candidates: Map<number, number>; linked: Set<string> }> {
   const groups = new Map<string, number[]>();
   const linked = new Set<string>();
   let position = 0;
@@ -64,7 +69,12 @@ async function groupBySize(plan: Plan): Promise<{ candidates: Map<number, string
     if (group) group.push(at);
     else groups.set(key, [at]);
   }
-  const candidates = new Map<number, string>();
-  for (const [key, group] of groups) if (group.length > 1) for (const at of group) candidates.set(at, key);
+  // Positions → a small group number (not the key string): 300k files must cost bytes each, not a string.
+  const candidates = new Map<number, number>();
+  let id = 0;
+  for (const group of groups.values()) {
+    if (group.length > 1) for (const at of group) candidates.set(at, id);
+    id++;
+  }
   return { candidates, linked };
 }
