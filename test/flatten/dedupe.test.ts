@@ -8,24 +8,13 @@ import { inspect } from '../../src/inspect/inspect.js';
 import { readTar } from '../../src/tar/reader.js';
 import { verify } from '../../src/verify/verify.js';
 import { buildTar } from '../helpers/tar-builder.js';
-import { configFor, toTar } from '../transports/handmade.js';
+import { archiveFile } from '../transports/handmade.js';
 import { tempDir } from '../transports/helpers.js';
 
 const X = 'same bytes\n'.repeat(100);
 const Y = 'SAME BYTES\n'.repeat(100); // the same size, other bytes
 
-function archive(dir: string, layers: Buffer[]): string {
-  const files: Record<string, Buffer | string> = {
-    'manifest.json': JSON.stringify([
-      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
-    ]),
-    'config.json': configFor(layers),
-  };
-  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
-  const file = path.join(dir, 'img.tar');
-  fs.writeFileSync(file, toTar(files));
-  return file;
-}
+const archive = archiveFile;
 
 /** The flat layer's entries: path → [type, linkname, mtime, size]. */
 async function flatEntries(file: string): Promise<Map<string, [string, string, number, number]>> {

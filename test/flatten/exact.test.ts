@@ -10,21 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { flatten } from '../../src/flatten/flatten.js';
 import { verify } from '../../src/verify/verify.js';
 import { buildTar } from '../helpers/tar-builder.js';
-import { configFor, toTar } from '../transports/handmade.js';
+import { archiveFile } from '../transports/handmade.js';
 import { tempDir } from '../transports/helpers.js';
 
-function archive(dir: string, layers: Buffer[]): string {
-  const files: Record<string, Buffer | string> = {
-    'manifest.json': JSON.stringify([
-      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
-    ]),
-    'config.json': configFor(layers),
-  };
-  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
-  const file = path.join(dir, 'img.tar');
-  fs.writeFileSync(file, toTar(files));
-  return file;
-}
+const archive = archiveFile;
 
 /** A link header sets the file's owner and mode; a later layer deletes the link: only the target shows it. */
 const layers = () => [

@@ -6,24 +6,14 @@ import { flatten } from '../../src/flatten/flatten.js';
 import { inspect } from '../../src/inspect/inspect.js';
 import { verify } from '../../src/verify/verify.js';
 import { buildTar } from '../helpers/tar-builder.js';
-import { configFor, toTar } from '../transports/handmade.js';
+import { archiveFile } from '../transports/handmade.js';
 import { sha256, tempDir } from '../transports/helpers.js';
 
 const RULES = path.resolve('test/fixtures/docker-rules.tar');
 
 /** A classic docker-archive of `layers`. */
 function archive(dir: string, layers: Buffer[], history?: unknown[]): string {
-  const config = configFor(layers, history ? { history } : {});
-  const files: Record<string, Buffer | string> = {
-    'manifest.json': JSON.stringify([
-      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
-    ]),
-    'config.json': config,
-  };
-  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
-  const file = path.join(dir, 'img.tar');
-  fs.writeFileSync(file, toTar(files));
-  return file;
+  return archiveFile(dir, layers, history ? { history } : {});
 }
 
 describe('-t names', () => {

@@ -28,6 +28,20 @@ export function toDir(dir: string, files: Files): string {
   return dir;
 }
 
+/** DIR/img.tar: a classic docker-archive (`N/layer.tar`, tagged x/y:1) of `layers`, bottom first. */
+export function archiveFile(dir: string, layers: Buffer[], extraConfig: Record<string, unknown> = {}): string {
+  const files: Files = {
+    'manifest.json': JSON.stringify([
+      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
+    ]),
+    'config.json': configFor(layers, extraConfig),
+  };
+  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
+  const file = path.join(dir, 'img.tar');
+  fs.writeFileSync(file, toTar(files));
+  return file;
+}
+
 const hex = (d: string) => d.slice(7);
 const json = (v: unknown) => Buffer.from(JSON.stringify(v));
 

@@ -4,23 +4,12 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { unpack } from '../../src/unpack/unpack.js';
 import { buildTar } from '../helpers/tar-builder.js';
-import { configFor, toTar } from '../transports/handmade.js';
+import { archiveFile } from '../transports/handmade.js';
 import { tempDir } from '../transports/helpers.js';
 
 const X = 'same bytes\n'.repeat(100);
 
-function archive(dir: string, layers: Buffer[]): string {
-  const files: Record<string, Buffer | string> = {
-    'manifest.json': JSON.stringify([
-      { Config: 'config.json', RepoTags: ['x/y:1'], Layers: layers.map((_, i) => `${i}/layer.tar`) },
-    ]),
-    'config.json': configFor(layers),
-  };
-  layers.forEach((l, i) => (files[`${i}/layer.tar`] = l));
-  const file = path.join(dir, 'img.tar');
-  fs.writeFileSync(file, toTar(files));
-  return file;
-}
+const archive = archiveFile;
 
 describe('unpack --dedupe', () => {
   it('makes later names of a file hardlinks of the first written, keeping its mtime; others stay apart', async () => {
