@@ -115,12 +115,7 @@ dmn_damaged_refused() {
 }
 
 # dmn_fails_one_line CODE CMD... — CMD (a layerflat run) exits 2 with one "[CODE]" line on stderr.
-dmn_fails_one_line() {
-  local code="$1" rc=0 err; err="$(dmn_dir)/fail.err"; shift
-  "$@" 2>"$err" >/dev/null || rc=$?
-  echo "exit $rc: $(cat "$err")"
-  [ "$rc" = 2 ] && [ "$(wc -l <"$err")" = 1 ] && grep -q "^layerflat: error \[$code\]" "$err"
-}
+dmn_fails_one_line() { e2e_fails_one_line "$(dmn_dir)/fail.err" "$@"; }
 
 dmn_missing_image() {
   dmn_fails_one_line NOT_FOUND dmn_layerflat flatten docker-daemon:layerflat-e2e/no-such:image "$(dmn_dir)/x.tar"

@@ -106,3 +106,12 @@ e2e_same_files() {
   printf 'output:\n'; cat "$1"
   diff -u "$1" "$2"
 }
+
+# e2e_fails_one_line ERRFILE CODE CMD... — CMD (a layerflat run) exits 2 with one "[CODE]" line on
+# stderr, which stays in ERRFILE for the caller to look at further.
+e2e_fails_one_line() {
+  local err="$1" code="$2" rc=0; shift 2
+  "$@" 2>"$err" >/dev/null || rc=$?
+  echo "exit $rc: $(cat "$err")"
+  [ "$rc" = 2 ] && [ "$(wc -l <"$err")" = 1 ] && grep -q "^layerflat: error \[$code\]" "$err"
+}

@@ -279,12 +279,7 @@ rg_token_authfile() {
 }
 
 # rg_fails CODE CMD... — CMD exits 2 with one "[CODE]" line on stderr.
-rg_fails() {
-  local code="$1" rc=0 err; err="$(rg_dir)/fail.err"; shift
-  "$@" 2>"$err" >/dev/null || rc=$?
-  echo "exit $rc: $(cat "$err")"
-  [ "$rc" = 2 ] && [ "$(wc -l <"$err")" = 1 ] && grep -q "^layerflat: error \[$code\]" "$err"
-}
+rg_fails() { e2e_fails_one_line "$(rg_dir)/fail.err" "$@"; }
 
 # rg_absent SKOPEO_ARGS… REF — the tag is not there.
 rg_absent() {
