@@ -6,8 +6,12 @@
  * each content in plan order is kept; later ones become hardlinks to it (merge/dedupe.ts).
  */
 import { createHash } from 'node:crypto';
+import type { Image } from '../image/types.js';
+import { layerHeaders } from '../layers/headers.js';
+import { layerTar, layerWhere, type LayerReadStats } from '../layers/layer-tar.js';
 import { dedupeKey, linkTargetOf, type DedupeLink } from '../merge/dedupe.js';
-import type { PlanAction } from '../merge/plan.js';
+import { overridden, rewriteTarItem, type Overrides } from '../merge/exact.js';
+import { planMerge, type PlanAction } from '../merge/plan.js';
 import type { TarReadItem } from '../tar/reader.js';
 
 type Plan = AsyncIterable<PlanAction<TarReadItem>>;
@@ -24,6 +28,25 @@ export interface DedupeScan {
 export async function findDuplicates(headers: Plan, data: () => Plan): Promise<DedupeScan> {
   const { candidates, linked } = await groupBySize(headers);
   return hashGroups(candidates, linked, data);
+}
+
+/**
+ * The scan over every layer of `image` (what unpack writes and inspect estimates; flatten, which
+ * may keep base layers, drives findDuplicates itself): planned exactly when `overrides` are given.
+ */
+export function findImageDuplicates(
+  image: Image,
+  overrides?: Overrides,
+  stats?: LayerReadStats[],
+): Promise<DedupeScan> {
+  const exact = { exact: overrides !== undefined };
+  const where = (i: number) => layerWhere(image, i);
+  const headers = image.layers.map((l, i) => overridden(layerHeaders(l, where(i)), overrides?.get(i), rewriteTarItem));
+  const data = () =>
+    image.layers.map((l, i) =>
+      overridden(layerTar(l, where(i), { stats: stats?.[i] }), overrides?.get(i), rewriteTarItem),
+    );
+  return findDuplicates(planMerge(headers, exact), () => planMerge(data(), exact));
 }
 
 /** The data pass: each candidate hashed, each later one of the same content made a link. */

@@ -10,12 +10,10 @@ import type { Readable } from 'node:stream';
 import type { RegistryOptions } from '../transports/registry/client.js';
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
-import { findDuplicates } from '../flatten/dedupe.js';
+import { findImageDuplicates } from '../flatten/dedupe.js';
 import { layerHeaders } from '../layers/headers.js';
-import { exactOverrides, overridden, rewriteTarItem } from '../merge/exact.js';
-import { planMerge, type PlanLayer } from '../merge/plan.js';
+import { exactOverrides } from '../merge/exact.js';
 import { ExactPlanNeeded } from '../merge/planner.js';
-import type { TarReadItem } from '../tar/reader.js';
 import { LayerAnalysis, vfsCost } from './analyze.js';
 import { layerCommands } from './history.js';
 import type { InspectResult, LayerFsStats, LayerReport } from './types.js';
@@ -58,19 +56,13 @@ export async function inspect(options: InspectOptions): Promise<InspectResult> {
 
 /** What `flatten --dedupe` would store as hardlinks: the same scan, over every layer. */
 async function dedupeSavings(image: Image): Promise<{ files: number; bytes: number }> {
-  const where = (i: number) => layerWhere(image, i);
-  const headers = image.layers.map((l, i) => layerHeaders(l, where(i)));
-  const data = image.layers.map((l, i) => layerTar(l, where(i)));
-  const exact = { exact: true };
   let scan;
   try {
-    scan = await findDuplicates(planMerge(headers), () => planMerge(data));
+    scan = await findImageDuplicates(image);
   } catch (err) {
     if (!(err instanceof ExactPlanNeeded)) throw err;
-    const overrides = await exactOverrides(headers, 0);
-    const o = (layers: PlanLayer<TarReadItem>[]) =>
-      layers.map((l, i) => overridden(l, overrides.get(i), rewriteTarItem));
-    scan = await findDuplicates(planMerge(o(headers), exact), () => planMerge(o(data), exact));
+    const headers = image.layers.map((l, i) => layerHeaders(l, layerWhere(image, i)));
+    scan = await findImageDuplicates(image, await exactOverrides(headers, 0));
   }
   return { files: scan.files, bytes: scan.bytes };
 }

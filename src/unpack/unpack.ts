@@ -38,7 +38,7 @@ import { RootfsWriter, type RootfsEntry, type RootfsStats } from '../transports/
 import { openSource } from '../transports/index.js';
 import { parseReference } from '../transports/reference.js';
 import type { RegistryOptions } from '../transports/registry/client.js';
-import { findDuplicates, type DedupeScan } from '../flatten/dedupe.js';
+import { findImageDuplicates } from '../flatten/dedupe.js';
 import { Progress, type FlattenProgress } from '../flatten/progress.js';
 
 /** Progress of an unpack: as flatten's, `bytesOut` being the file content written. */
@@ -168,7 +168,7 @@ async function writeRootfs(
     overridden(layerTar(l, layerWhere(image, i), { stats: stats[i], checks, ring }), overrides?.get(i), rewriteTarItem),
   );
   const exact = overrides !== undefined;
-  const dedupe = o.dedupe ? await duplicates(image, stats, overrides) : undefined;
+  const dedupe = o.dedupe ? await findImageDuplicates(image, overrides, stats) : undefined;
   const writer = new RootfsWriter(dest.real, { ownership, xattrs: o.xattrs !== false });
   try {
     const plan = withDedupe(planMerge(layers, { exact, onLayer: (i) => progress.layerStarted(i) }), dedupe?.links);
@@ -185,18 +185,6 @@ async function writeRootfs(
   }
   const deduped = { files: dedupe?.files ?? 0, bytes: dedupe?.bytes ?? 0 };
   return { stats: await writer.finish(), xattrSkips: writer.xattrSkips, deduped };
-}
-
-/** --dedupe: the plan positions that become links (a pass over headers, one over grouped files' data). */
-function duplicates(image: Image, stats: LayerReadStats[], overrides: Overrides | undefined): Promise<DedupeScan> {
-  const exact = { exact: overrides !== undefined };
-  const where = (i: number) => layerWhere(image, i);
-  const headers = image.layers.map((l, i) => overridden(layerHeaders(l, where(i)), overrides?.get(i), rewriteTarItem));
-  const data = () =>
-    image.layers.map((l, i) =>
-      overridden(layerTar(l, where(i), { stats: stats[i] }), overrides?.get(i), rewriteTarItem),
-    );
-  return findDuplicates(planMerge(headers, exact), () => planMerge(data(), exact));
 }
 
 /** What an action of the flat plan puts in the rootfs: an entry (and its data), or nothing. */
